@@ -1,0 +1,142 @@
+#include "api/server.h"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/json.hpp>
+
+#include <atomic>
+#include <iostream>
+#include <thread>
+#include <vector>
+
+namespace parley::api {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+
+}  // namespace
+
+Response ErrorResponse(const Request& request, http::status status, std::string_view code,
+                       std::string_view message) {
+  Response res{status, request.version()};
+  res.set(http::field::content_type, "application/json");
+  res.keep_alive(request.keep_alive());
+  boost::json::object error{{"code", code}, {"message", message}};
+  res.body() = boost::json::serialize(boost::json::object{{"error", std::move(error)}});
+  res.prepare_payload();
+  return res;
+}
+
+struct Server::Impl {
+  ServerOptions options;
+  Handler handler;
+  asio::io_context io;
+  tcp::acceptor acceptor{io};
+  asio::signal_set signals{io, SIGINT, SIGTERM};
+  std::atomic<std::size_t> connections{0};
+
+  Impl(ServerOptions o, Handler h)
+      : options(std::move(o)), handler(std::move(h)), io(options.threads) {}
+
+  asio::awaitable<void> Accept() {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+      if (ec == asio::error::operation_aborted) co_return;
+      if (ec) continue;  // e.g. too many open files: keep serving the others
+      if (connections.load() >= options.max_connections) {
+        beast::error_code ignored;
+        socket.shutdown(tcp::socket::shutdown_both, ignored);
+        continue;
+      }
+      asio::co_spawn(socket.get_executor(), Serve(beast::tcp_stream(std::move(socket))), asio::detached);
+    }
+  }
+
+  // One connection: read a request, answer it, until the peer or a limit ends it.
+  asio::awaitable<void> Serve(beast::tcp_stream stream) {
+    connections++;
+    beast::flat_buffer buffer;
+    beast::error_code ec;
+    for (std::size_t served = 0; served < options.max_requests_per_connection; ++served) {
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(options.max_body_bytes);
+      parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+      stream.expires_after(options.idle_timeout);
+      co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == http::error::end_of_stream) break;
+      if (ec == http::error::body_limit) {
+        Request bare;
+        bare.version(11);
+        Response res = ErrorResponse(bare, http::status::payload_too_large, "too_large",
+                                     "The request body is larger than this server accepts.");
+        res.keep_alive(false);
+        co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+        break;
+      }
+      if (ec == http::error::header_limit) {
+        Request bare;
+        bare.version(11);
+        Response res = ErrorResponse(bare, http::status::request_header_fields_too_large, "too_large",
+                                     "The request headers are larger than this server accepts.");
+        res.keep_alive(false);
+        co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+        break;
+      }
+      if (ec) break;  // timeout, reset, or malformed HTTP: nothing sensible to answer
+      Request request = parser.release();
+      Response response = handler(request);
+      if (served + 1 == options.max_requests_per_connection) response.keep_alive(false);
+      bool keep_alive = response.keep_alive();
+      co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec || !keep_alive) break;
+    }
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    connections--;
+  }
+};
+
+Server::Server(ServerOptions options, Handler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+
+Server::~Server() = default;
+
+Result<std::uint16_t> Server::Listen() {
+  beast::error_code ec;
+  auto address = asio::ip::make_address(impl_->options.host, ec);
+  if (ec) return Error::InvalidArgument("--host " + impl_->options.host + " is not an IP address");
+  tcp::endpoint endpoint{address, impl_->options.port};
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Error::Unavailable("cannot listen on " + impl_->options.host + ":" +
+                              std::to_string(impl_->options.port) + ": " + ec.message());
+  }
+  return acceptor.local_endpoint().port();
+}
+
+void Server::Run() {
+  impl_->signals.async_wait([this](const beast::error_code& ec, int) {
+    if (!ec) Stop();
+  });
+  asio::co_spawn(impl_->io, impl_->Accept(), asio::detached);
+  std::vector<std::thread> threads;
+  for (int i = 1; i < impl_->options.threads; ++i) threads.emplace_back([this] { impl_->io.run(); });
+  impl_->io.run();
+  for (auto& t : threads) t.join();
+}
+
+void Server::Stop() {
+  asio::post(impl_->io, [this] {
+    beast::error_code ignored;
+    impl_->acceptor.close(ignored);
+    impl_->signals.cancel(ignored);
+    impl_->io.stop();
+  });
+}
+
+}  // namespace parley::api

@@ -1,0 +1,54 @@
+// The HTTP/1.1 server (Boost.Beast): a listener that accepts, sessions that
+// only do I/O, and a plain function that maps a request to a response.
+#pragma once
+
+#include <boost/beast/http.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+
+namespace parley::api {
+
+namespace http = boost::beast::http;
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+using Handler = std::function<Response(const Request&)>;
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;              // 0: pick a free port
+  int threads = 2;                        // I/O threads
+  std::size_t max_body_bytes = 1 << 20;   // larger bodies answer 413
+  std::size_t max_header_bytes = 16 << 10;
+  std::chrono::seconds idle_timeout{30};  // a silent connection is closed
+  std::size_t max_connections = 10'000;   // more are accepted and closed at once
+  std::size_t max_requests_per_connection = 10'000;
+};
+
+class Server {
+ public:
+  Server(ServerOptions options, Handler handler);
+  ~Server();
+
+  // Binds and listens; returns the port (the chosen one when options.port is 0).
+  Result<std::uint16_t> Listen();
+  // Serves until Stop() or SIGINT/SIGTERM; returns once every thread has ended.
+  void Run();
+  // Thread-safe; Run() returns soon after.
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The JSON error body of SPEC.md: {"error": {"code": ..., "message": ...}}.
+Response ErrorResponse(const Request& request, http::status status, std::string_view code,
+                       std::string_view message);
+
+}  // namespace parley::api

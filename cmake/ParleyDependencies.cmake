@@ -1,0 +1,21 @@
+# Finds the Debian 12 packages Parley builds on (see scripts/packages.txt).
+find_package(Threads REQUIRED)
+find_package(OpenSSL REQUIRED)
+find_package(Boost 1.81 EXACT REQUIRED COMPONENTS json)
+find_package(FlatBuffers REQUIRED CONFIG)
+find_program(FLATC flatc REQUIRED)
+
+# Debian's RocksDBConfig.cmake pulls in optional compression packages'
+# CMake files; the plain library and header are all we need.
+find_library(ROCKSDB_LIBRARY rocksdb REQUIRED)
+find_path(ROCKSDB_INCLUDE_DIR rocksdb/db.h REQUIRED)
+add_library(parley_rocksdb INTERFACE)
+target_link_libraries(parley_rocksdb INTERFACE ${ROCKSDB_LIBRARY})
+target_include_directories(parley_rocksdb SYSTEM INTERFACE ${ROCKSDB_INCLUDE_DIR})
+
+if(PARLEY_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(PARLEY_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

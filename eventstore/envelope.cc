@@ -1,0 +1,85 @@
+#include "eventstore/envelope.h"
+
+#include <cstring>
+
+#include "eventstore/envelope_generated.h"
+
+namespace parley::eventstore {
+namespace {
+
+const fb::Envelope* Root(std::string_view bytes) {
+  return fb::GetEnvelope(bytes.data());
+}
+
+std::string_view View(const flatbuffers::String* s) {
+  return s == nullptr ? std::string_view() : std::string_view(s->data(), s->size());
+}
+
+std::string_view View(const flatbuffers::Vector<std::uint8_t>* v) {
+  return v == nullptr ? std::string_view()
+                      : std::string_view(reinterpret_cast<const char*>(v->data()), v->size());
+}
+
+}  // namespace
+
+std::string EncodeEnvelope(const EventData& event, const EnvelopeHeader& header) {
+  flatbuffers::FlatBufferBuilder fbb(EventSize(event) + 256);
+  // The payload goes first and 8-byte aligned, so that a nested FlatBuffer
+  // can be read in place.
+  fbb.ForceVectorAlignment(event.payload.size(), 1, 8);
+  auto payload = fbb.CreateVector(reinterpret_cast<const std::uint8_t*>(event.payload.data()),
+                                  event.payload.size());
+  auto prev_hash = fbb.CreateVector(header.prev_hash->data(), header.prev_hash->size());
+  auto id = fbb.CreateString(event.id);
+  auto stream = fbb.CreateString(header.stream.data(), header.stream.size());
+  auto actor = fbb.CreateString(event.actor);
+  auto on_behalf_of = event.on_behalf_of.empty() ? 0 : fbb.CreateString(event.on_behalf_of);
+  auto correlation = event.correlation_id.empty() ? 0 : fbb.CreateString(event.correlation_id);
+  auto causation = event.causation_id.empty() ? 0 : fbb.CreateString(event.causation_id);
+  auto type = fbb.CreateString(event.type);
+
+  fb::EnvelopeBuilder b(fbb);
+  b.add_event_id(id);
+  b.add_stream(stream);
+  b.add_stream_version(header.stream_version);
+  b.add_global_position(header.position);
+  b.add_timestamp_us(header.timestamp);
+  b.add_actor(actor);
+  if (!on_behalf_of.IsNull()) b.add_on_behalf_of(on_behalf_of);
+  if (!correlation.IsNull()) b.add_correlation_id(correlation);
+  if (!causation.IsNull()) b.add_causation_id(causation);
+  b.add_event_type(type);
+  b.add_schema_version(event.schema_version);
+  b.add_prev_hash(prev_hash);
+  b.add_payload(payload);
+  fb::FinishEnvelopeBuffer(fbb, b.Finish());
+  return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+}
+
+bool VerifyEnvelope(std::string_view bytes) {
+  if (bytes.size() < 8 || bytes.size() > kMaxEventBytes + 4096) return false;
+  flatbuffers::Verifier verifier(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+  if (!fb::VerifyEnvelopeBuffer(verifier)) return false;
+  return Root(bytes)->prev_hash()->size() == sizeof(Sha256Digest);
+}
+
+std::size_t EventSize(const EventData& event) {
+  return event.id.size() + event.type.size() + event.payload.size() + event.actor.size() +
+         event.on_behalf_of.size() + event.correlation_id.size() + event.causation_id.size();
+}
+
+std::string_view EventView::id() const { return View(Root(bytes_)->event_id()); }
+std::string_view EventView::stream() const { return View(Root(bytes_)->stream()); }
+std::uint64_t EventView::stream_version() const { return Root(bytes_)->stream_version(); }
+std::uint64_t EventView::position() const { return Root(bytes_)->global_position(); }
+Micros EventView::timestamp() const { return Root(bytes_)->timestamp_us(); }
+std::string_view EventView::actor() const { return View(Root(bytes_)->actor()); }
+std::string_view EventView::on_behalf_of() const { return View(Root(bytes_)->on_behalf_of()); }
+std::string_view EventView::correlation_id() const { return View(Root(bytes_)->correlation_id()); }
+std::string_view EventView::causation_id() const { return View(Root(bytes_)->causation_id()); }
+std::string_view EventView::type() const { return View(Root(bytes_)->event_type()); }
+std::uint32_t EventView::schema_version() const { return Root(bytes_)->schema_version(); }
+std::string_view EventView::prev_hash() const { return View(Root(bytes_)->prev_hash()); }
+std::string_view EventView::payload() const { return View(Root(bytes_)->payload()); }
+
+}  // namespace parley::eventstore

@@ -1,0 +1,33 @@
+// Encoding and verification of stored envelopes (internal to eventstore/,
+// shared with its tests and tools).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/clock.h"
+#include "common/sha256.h"
+#include "eventstore/event_store.h"
+
+namespace parley::eventstore {
+
+struct EnvelopeHeader {
+  std::string_view stream;
+  std::uint64_t stream_version;
+  std::uint64_t position;
+  Micros timestamp;
+  const Sha256Digest* prev_hash;
+};
+
+// Serializes `event` with its place in the log into a FlatBuffer.
+std::string EncodeEnvelope(const EventData& event, const EnvelopeHeader& header);
+
+// Runs the FlatBuffers Verifier over `bytes` (any alignment). True if the
+// bytes are a well-formed envelope with every required field.
+bool VerifyEnvelope(std::string_view bytes);
+
+// The bytes of an event as much as they count toward kMaxEventBytes.
+std::size_t EventSize(const EventData& event);
+
+}  // namespace parley::eventstore

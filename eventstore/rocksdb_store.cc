@@ -1,0 +1,603 @@
+// The RocksDB backend of the event store.
+//
+// Writes go through one writer thread (group commit, as in leveldb's
+// DBImpl::Write): appenders queue their request and sleep; the writer takes
+// every waiting request, checks versions and retries in memory, builds one
+// WriteBatch, syncs it once, then wakes them all. RocksDB's own write
+// grouping forms small groups under many synced writers (bench/: the
+// BM_RawRocksConcurrentSyncPut baseline), hence our own committer.
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <cstring>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <semaphore>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "eventstore/envelope.h"
+#include "eventstore/event_store.h"
+#include "eventstore/keys.h"
+
+namespace parley::eventstore {
+namespace {
+
+Error FromStatus(const rocksdb::Status& s, std::string_view what) {
+  if (s.IsCorruption()) return Error::Corruption(std::string(what) + ": " + s.ToString(), 0);
+  return Error::Internal(std::string(what) + ": " + s.ToString());
+}
+
+bool StartsWith(const rocksdb::Slice& s, std::string_view prefix) {
+  return s.size() >= prefix.size() && std::memcmp(s.data(), prefix.data(), prefix.size()) == 0;
+}
+
+Result<void> ValidateAppend(std::string_view stream, std::span<const EventData> events) {
+  if (stream.empty()) return Error::InvalidArgument("stream id is empty");
+  if (stream.size() > kMaxStreamIdBytes) return Error::InvalidArgument("stream id is longer than 512 bytes");
+  if (stream.find('\0') != std::string_view::npos) return Error::InvalidArgument("stream id holds a NUL byte");
+  if (events.empty()) return Error::InvalidArgument("an append needs at least one event");
+  if (events.size() > kMaxEventsPerAppend) return Error::TooLarge("more than 10000 events in one append");
+  std::unordered_set<std::string_view> ids;
+  for (const EventData& e : events) {
+    if (e.id.empty()) return Error::InvalidArgument("an event has an empty id");
+    if (e.id.size() > kMaxEventIdBytes) return Error::InvalidArgument("an event id is longer than 256 bytes");
+    if (e.type.empty()) return Error::InvalidArgument("event " + e.id + " has no type");
+    if (EventSize(e) > kMaxEventBytes) return Error::TooLarge("event " + e.id + " is larger than 1 MiB");
+    if (!ids.insert(e.id).second) return Error::InvalidArgument("event id " + e.id + " appears twice in one append");
+  }
+  return {};
+}
+
+// A reusable buffer with malloc's alignment, since FlatBuffers reads
+// scalars in place and RocksDB's slices have any alignment.
+class AlignedCopy {
+ public:
+  std::string_view Assign(const rocksdb::Slice& s) {
+    buffer_.assign(s.data(), s.size());
+    return buffer_;
+  }
+
+ private:
+  std::string buffer_;
+};
+
+class RocksDbStore final : public EventStore {
+ public:
+  explicit RocksDbStore(const RocksDbStoreOptions& options) : options_(options) {}
+  ~RocksDbStore() override;
+
+  Result<void> Open();
+
+  Result<AppendResult> Append(std::string_view stream, ExpectedVersion expected,
+                              std::span<const EventData> events) override;
+  Result<std::uint64_t> StreamVersion(std::string_view stream) override;
+  Result<std::vector<RecordedEvent>> ReadStream(std::string_view stream, std::uint64_t from,
+                                                Direction direction, std::size_t max_count) override;
+  Result<ReadAllPage> ReadAll(std::uint64_t from, std::size_t max_count) override;
+  Result<std::uint64_t> ForEach(std::uint64_t from, std::uint64_t to,
+                                const std::function<bool(const EventView&)>& visit) override;
+  std::uint64_t LastPosition() const override { return committed_.load(std::memory_order_acquire); }
+  bool WaitForPosition(std::uint64_t position, std::chrono::milliseconds timeout) override;
+  Result<VerifyReport> Verify(std::uint64_t from, std::uint64_t to) override;
+  void Close() override;
+
+ private:
+  // One caller's append, waiting in the queue. Its spans point into the
+  // caller's memory, which stays valid because the caller sleeps until done.
+  struct PendingAppend {
+    std::string_view stream;
+    ExpectedVersion expected;
+    std::span<const EventData> events;
+    std::optional<Result<AppendResult>> result;
+    std::binary_semaphore done{0};
+  };
+
+  // Where an event id is stored.
+  struct Located {
+    std::string_view stream;
+    std::uint64_t stream_version;
+    std::uint64_t position;
+  };
+
+  void WriterLoop();
+  void CommitGroup(std::vector<PendingAppend*>& group);
+  // Finds whether the events of `p` were appended before (a retry).
+  Result<std::optional<AppendResult>> FindRetry(const PendingAppend& p,
+                                                const std::unordered_map<std::string_view, Located>& in_group,
+                                                std::deque<RecordedEvent>& keep_alive);
+  Result<std::uint64_t> CurrentVersion(std::string_view stream);
+  Result<std::uint64_t> ReadStreamVersion(std::string_view stream);
+  Result<RecordedEvent> ReadAt(std::uint64_t position);
+  std::unique_ptr<rocksdb::Iterator> LogIterator(bool sequential);
+
+  const RocksDbStoreOptions options_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* meta_ = nullptr;
+  rocksdb::ColumnFamilyHandle* log_ = nullptr;
+  rocksdb::ColumnFamilyHandle* streams_ = nullptr;
+  rocksdb::ColumnFamilyHandle* event_ids_ = nullptr;
+
+  // Guards the queue and the closing flag.
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<PendingAppend*> queue_;  // guarded by queue_mu_
+  bool closing_ = false;              // guarded by queue_mu_
+  std::thread writer_;
+
+  // Owned by the writer thread alone.
+  std::uint64_t head_position_ = 0;
+  Sha256Digest head_hash_{};
+  Micros head_timestamp_ = 0;
+  std::unordered_map<std::string, std::uint64_t> version_cache_;
+  bool failed_ = false;  // a sync failed: the log's tail is unknown until reopened
+
+  // Publishes durable positions to readers and waiters.
+  std::atomic<std::uint64_t> committed_{0};
+  std::mutex wait_mu_;
+  std::condition_variable wait_cv_;
+  bool closed_ = false;  // guarded by wait_mu_
+};
+
+RocksDbStore::~RocksDbStore() {
+  Close();
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  if (db_) db_->Close().PermitUncheckedError();
+}
+
+Result<void> RocksDbStore::Open() {
+  if (options_.path.empty()) return Error::InvalidArgument("the store needs a data directory");
+  std::error_code ec;
+  if (!options_.read_only) std::filesystem::create_directories(options_.path, ec);
+  if (ec) return Error::Internal("cannot create " + options_.path + ": " + ec.message());
+
+  // Bounded memory: one block cache for every family, index and filter
+  // blocks charged to it, and a cap on all memtables together.
+  auto cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
+  auto family_options = [&](bool point_lookups) {
+    rocksdb::BlockBasedTableOptions table;
+    table.block_cache = cache;
+    table.cache_index_and_filter_blocks = true;
+    table.pin_l0_filter_and_index_blocks_in_cache = true;
+    if (point_lookups) table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    rocksdb::ColumnFamilyOptions cf;
+    cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    cf.write_buffer_size = options_.write_buffer_bytes;
+    cf.max_write_buffer_number = 3;
+    cf.compression = rocksdb::kLZ4Compression;
+    cf.bottommost_compression = rocksdb::kZSTD;
+    return cf;
+  };
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = options_.create_if_missing;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.max_open_files = 1024;
+  db_options.db_write_buffer_size = 4 * options_.write_buffer_bytes;
+  db_options.keep_log_file_num = 5;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, family_options(false)},
+      {keys::kLogFamily, family_options(false)},
+      {keys::kStreamsFamily, family_options(true)},
+      {keys::kEventIdsFamily, family_options(true)},
+  };
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s =
+      options_.read_only
+          ? rocksdb::DB::OpenForReadOnly(db_options, options_.path, families, &handles_, &raw)
+          : rocksdb::DB::Open(db_options, options_.path, families, &handles_, &raw);
+  if (!s.ok()) return FromStatus(s, "cannot open the event log at " + options_.path);
+  db_.reset(raw);
+  meta_ = handles_[0];
+  log_ = handles_[1];
+  streams_ = handles_[2];
+  event_ids_ = handles_[3];
+
+  // The head is the last event of the log: its position, hash and time.
+  auto it = LogIterator(false);
+  it->SeekToLast();
+  if (!it->status().ok()) return FromStatus(it->status(), "cannot read the log's head");
+  if (it->Valid()) {
+    auto position = keys::DecodeU64(it->key().ToStringView());
+    AlignedCopy copy;
+    std::string_view bytes = copy.Assign(it->value());
+    if (!position || !VerifyEnvelope(bytes)) {
+      return Error::Corruption("the last event of the log does not verify", position.value_or(0));
+    }
+    head_position_ = *position;
+    head_hash_ = Sha256(bytes);
+    head_timestamp_ = EventView(bytes).timestamp();
+  }
+  committed_.store(head_position_, std::memory_order_release);
+  if (!options_.read_only) writer_ = std::thread([this] { WriterLoop(); });
+  return {};
+}
+
+std::unique_ptr<rocksdb::Iterator> RocksDbStore::LogIterator(bool sequential) {
+  rocksdb::ReadOptions ro;
+  if (sequential) {
+    ro.readahead_size = 4 << 20;
+    ro.fill_cache = false;  // a full scan must not evict the working set
+  }
+  return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(ro, log_));
+}
+
+void RocksDbStore::Close() {
+  {
+    std::lock_guard lock(queue_mu_);
+    if (closing_) return;
+    closing_ = true;
+  }
+  queue_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard lock(wait_mu_);
+    closed_ = true;
+  }
+  wait_cv_.notify_all();
+}
+
+Result<AppendResult> RocksDbStore::Append(std::string_view stream, ExpectedVersion expected,
+                                          std::span<const EventData> events) {
+  if (auto valid = ValidateAppend(stream, events); !valid.ok()) return valid.error();
+  if (options_.read_only) return Error::Unavailable("the event log is open read-only");
+  PendingAppend pending{stream, expected, events};
+  {
+    std::lock_guard lock(queue_mu_);
+    if (closing_) return Error::Unavailable("the event log is closed");
+    queue_.push_back(&pending);
+  }
+  queue_cv_.notify_one();
+  pending.done.acquire();
+  return std::move(*pending.result);
+}
+
+void RocksDbStore::WriterLoop() {
+  std::vector<PendingAppend*> group;
+  for (;;) {
+    {
+      std::unique_lock lock(queue_mu_);
+      queue_cv_.wait(lock, [&] { return !queue_.empty() || closing_; });
+      if (queue_.empty()) return;  // closing, and nothing left to write
+      std::size_t events = 0;
+      while (!queue_.empty() &&
+             (group.empty() || events + queue_.front()->events.size() <= options_.max_group_events)) {
+        events += queue_.front()->events.size();
+        group.push_back(queue_.front());
+        queue_.pop_front();
+      }
+    }
+    CommitGroup(group);
+    for (PendingAppend* p : group) p->done.release();
+    group.clear();
+  }
+}
+
+void RocksDbStore::CommitGroup(std::vector<PendingAppend*>& group) {
+  if (failed_) {
+    for (PendingAppend* p : group) {
+      p->result = Error::Unavailable("the event log failed to sync earlier; restart the server");
+    }
+    return;
+  }
+  rocksdb::WriteBatch batch;
+  std::unordered_map<std::string_view, std::uint64_t> group_versions;
+  std::unordered_map<std::string_view, Located> group_ids;
+  std::deque<RecordedEvent> keep_alive;  // backs string_views of earlier appends found again
+  std::uint64_t position = head_position_;
+  Sha256Digest hash = head_hash_;
+  // Timestamps never go backwards along the log, so "as of" is a prefix.
+  const Micros now = std::max(options_.clock->Now(), head_timestamp_);
+
+  for (PendingAppend* p : group) {
+    auto retry = FindRetry(*p, group_ids, keep_alive);
+    if (!retry.ok()) {
+      p->result = retry.error();
+      continue;
+    }
+    if (retry->has_value()) {
+      p->result = **retry;
+      continue;
+    }
+    std::uint64_t version;
+    if (auto it = group_versions.find(p->stream); it != group_versions.end()) {
+      version = it->second;
+    } else {
+      auto current = CurrentVersion(p->stream);
+      if (!current.ok()) {
+        p->result = current.error();
+        continue;
+      }
+      version = *current;
+    }
+    if (!p->expected.Matches(version)) {
+      p->result = Error::Conflict("stream " + std::string(p->stream) + " is at version " +
+                                      std::to_string(version) + ", expected " + p->expected.ToString(),
+                                  version);
+      continue;
+    }
+    for (const EventData& event : p->events) {
+      ++position;
+      ++version;
+      std::string bytes = EncodeEnvelope(event, {p->stream, version, position, now, &hash});
+      hash = Sha256(bytes);
+      std::string log_key = keys::LogKey(position);
+      batch.Put(log_, log_key, bytes);
+      batch.Put(streams_, keys::StreamKey(p->stream, version), log_key);
+      batch.Put(event_ids_, event.id, log_key);
+      group_ids[event.id] = {p->stream, version, position};
+    }
+    group_versions[p->stream] = version;
+    p->result = AppendResult{version, position, false};
+  }
+  if (position == head_position_) return;  // only retries and refusals
+
+  std::string head = keys::EncodeU64(position);
+  head.append(reinterpret_cast<const char*>(hash.data()), hash.size());
+  batch.Put(meta_, keys::kHeadKey, head);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;  // durable means synced: no acknowledgement before this returns
+  rocksdb::Status s = db_->Write(wo, &batch);
+  if (!s.ok()) {
+    failed_ = true;
+    for (PendingAppend* p : group) {
+      p->result = Error::Unavailable("the event log could not be synced: " + s.ToString());
+    }
+    return;
+  }
+  head_position_ = position;
+  head_hash_ = hash;
+  head_timestamp_ = now;
+  if (version_cache_.size() > (1u << 20)) version_cache_.clear();  // bounded memory
+  for (auto& [stream, version] : group_versions) version_cache_[std::string(stream)] = version;
+  {
+    std::lock_guard lock(wait_mu_);
+    committed_.store(position, std::memory_order_release);
+  }
+  wait_cv_.notify_all();
+}
+
+Result<std::optional<AppendResult>> RocksDbStore::FindRetry(
+    const PendingAppend& p, const std::unordered_map<std::string_view, Located>& in_group,
+    std::deque<RecordedEvent>& keep_alive) {
+  std::size_t found = 0;
+  std::optional<Located> last;
+  std::string value;
+  for (const EventData& event : p.events) {
+    std::optional<Located> where;
+    if (auto it = in_group.find(event.id); it != in_group.end()) {
+      where = it->second;
+    } else {
+      rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), event_ids_, event.id, &value);
+      if (s.IsNotFound()) continue;
+      if (!s.ok()) return FromStatus(s, "cannot look up event id " + event.id);
+      auto position = keys::DecodeU64(value);
+      if (!position) return Error::Corruption("bad index entry for event id " + event.id, 0);
+      auto stored = ReadAt(*position);
+      if (!stored.ok()) return stored.error();
+      keep_alive.push_back(std::move(*stored));
+      const RecordedEvent& e = keep_alive.back();
+      where = Located{e.stream(), e.stream_version(), e.position()};
+    }
+    if (where->stream != p.stream) {
+      return Error::InvalidArgument("event id " + event.id + " is already used in another stream");
+    }
+    if (last && where->position != last->position + 1) {
+      return Error::InvalidArgument("event id " + event.id + " was stored by a different append");
+    }
+    ++found;
+    last = where;
+  }
+  if (found == 0) return std::optional<AppendResult>();
+  if (found != p.events.size()) {
+    return Error::InvalidArgument("some of these event ids are already stored and some are not");
+  }
+  return std::optional<AppendResult>(AppendResult{last->stream_version, last->position, true});
+}
+
+Result<std::uint64_t> RocksDbStore::CurrentVersion(std::string_view stream) {
+  if (auto it = version_cache_.find(std::string(stream)); it != version_cache_.end()) return it->second;
+  return ReadStreamVersion(stream);
+}
+
+Result<std::uint64_t> RocksDbStore::ReadStreamVersion(std::string_view stream) {
+  std::string prefix = keys::StreamPrefix(stream);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_));
+  it->SeekForPrev(keys::StreamKey(stream, kEndOfStream));
+  if (!it->status().ok()) return FromStatus(it->status(), "cannot read stream " + std::string(stream));
+  if (!it->Valid() || !StartsWith(it->key(), prefix)) return std::uint64_t{0};
+  auto version = keys::DecodeU64(it->key().ToStringView().substr(prefix.size()));
+  if (!version) return Error::Corruption("bad stream index key for " + std::string(stream), 0);
+  return *version;
+}
+
+Result<std::uint64_t> RocksDbStore::StreamVersion(std::string_view stream) {
+  if (stream.empty() || stream.find('\0') != std::string_view::npos) {
+    return Error::InvalidArgument("stream id is empty or holds a NUL byte");
+  }
+  return ReadStreamVersion(stream);
+}
+
+Result<RecordedEvent> RocksDbStore::ReadAt(std::uint64_t position) {
+  std::string bytes;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), log_, keys::LogKey(position), &bytes);
+  if (s.IsNotFound()) return Error::Corruption("no event at indexed position", position);
+  if (!s.ok()) return FromStatus(s, "cannot read position " + std::to_string(position));
+  if (!VerifyEnvelope(bytes)) return Error::Corruption("event does not verify", position);
+  RecordedEvent event(std::move(bytes));
+  if (event.position() != position) return Error::Corruption("event is stored at the wrong position", position);
+  return event;
+}
+
+Result<std::vector<RecordedEvent>> RocksDbStore::ReadStream(std::string_view stream, std::uint64_t from,
+                                                            Direction direction, std::size_t max_count) {
+  if (stream.empty() || stream.find('\0') != std::string_view::npos) {
+    return Error::InvalidArgument("stream id is empty or holds a NUL byte");
+  }
+  std::string prefix = keys::StreamPrefix(stream);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_));
+  std::vector<std::uint64_t> positions;
+  if (direction == Direction::kForward) {
+    for (it->Seek(keys::StreamKey(stream, from)); it->Valid() && positions.size() < max_count; it->Next()) {
+      if (!StartsWith(it->key(), prefix)) break;
+      positions.push_back(keys::DecodeU64(it->value().ToStringView()).value_or(0));
+    }
+  } else {
+    for (it->SeekForPrev(keys::StreamKey(stream, from)); it->Valid() && positions.size() < max_count;
+         it->Prev()) {
+      if (!StartsWith(it->key(), prefix)) break;
+      positions.push_back(keys::DecodeU64(it->value().ToStringView()).value_or(0));
+    }
+  }
+  if (!it->status().ok()) return FromStatus(it->status(), "cannot read stream " + std::string(stream));
+  std::vector<RecordedEvent> events;
+  events.reserve(positions.size());
+  for (std::uint64_t position : positions) {
+    auto event = ReadAt(position);
+    if (!event.ok()) return event.error();
+    if (event->stream() != stream) return Error::Corruption("stream index points at another stream", position);
+    events.push_back(std::move(*event));
+  }
+  return events;
+}
+
+Result<std::uint64_t> RocksDbStore::ForEach(std::uint64_t from, std::uint64_t to,
+                                            const std::function<bool(const EventView&)>& visit) {
+  if (from == 0) from = 1;
+  to = std::min(to, LastPosition());
+  std::uint64_t expected = from;
+  if (from > to) return from - 1;
+  auto it = LogIterator(true);
+  AlignedCopy copy;
+  for (it->Seek(keys::LogKey(from)); it->Valid(); it->Next()) {
+    auto position = keys::DecodeU64(it->key().ToStringView());
+    if (!position || *position > to) break;
+    if (*position != expected) return Error::Corruption("the log has a gap", expected);
+    std::string_view bytes = copy.Assign(it->value());
+    if (!VerifyEnvelope(bytes)) return Error::Corruption("event does not verify", expected);
+    EventView view(bytes);
+    if (view.position() != expected) return Error::Corruption("event is stored at the wrong position", expected);
+    ++expected;
+    if (!visit(view)) return expected - 1;
+  }
+  if (!it->status().ok()) return FromStatus(it->status(), "cannot scan the log");
+  if (expected <= to) return Error::Corruption("the log ends before its head", expected);
+  return expected - 1;
+}
+
+Result<ReadAllPage> RocksDbStore::ReadAll(std::uint64_t from, std::size_t max_count) {
+  if (from == 0) from = 1;
+  ReadAllPage page;
+  page.next_position = from;
+  if (max_count == 0) return page;
+  const std::uint64_t last = LastPosition();
+  if (from > last) return page;
+  const std::uint64_t to = from + std::min<std::uint64_t>(max_count, last - from + 1) - 1;
+  page.events.reserve(to - from + 1);
+  auto it = std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(rocksdb::ReadOptions(), log_));
+  std::uint64_t expected = from;
+  for (it->Seek(keys::LogKey(from)); it->Valid() && expected <= to; it->Next()) {
+    auto position = keys::DecodeU64(it->key().ToStringView());
+    if (!position || *position != expected) return Error::Corruption("the log has a gap", expected);
+    std::string bytes(it->value().data(), it->value().size());
+    if (!VerifyEnvelope(bytes)) return Error::Corruption("event does not verify", expected);
+    page.events.emplace_back(std::move(bytes));
+    if (page.events.back().position() != expected) {
+      return Error::Corruption("event is stored at the wrong position", expected);
+    }
+    ++expected;
+  }
+  if (!it->status().ok()) return FromStatus(it->status(), "cannot read the log");
+  if (expected <= to) return Error::Corruption("the log ends before its head", expected);
+  page.next_position = expected;
+  return page;
+}
+
+bool RocksDbStore::WaitForPosition(std::uint64_t position, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(wait_mu_);
+  return wait_cv_.wait_for(lock, timeout, [&] { return LastPosition() >= position || closed_; }) &&
+         LastPosition() >= position;
+}
+
+Result<VerifyReport> RocksDbStore::Verify(std::uint64_t from, std::uint64_t to) {
+  if (from == 0) from = 1;
+  const std::uint64_t head = LastPosition();
+  to = std::min(to, head);
+  VerifyReport report{0, from - 1};
+  Sha256Digest prev{};
+  if (from > 1) {
+    auto before = ReadAt(from - 1);
+    if (!before.ok()) return before.error();
+    prev = Sha256(before->bytes());
+  }
+  if (from > to) return report;
+  auto it = LogIterator(true);
+  AlignedCopy copy;
+  std::uint64_t expected = from;
+  for (it->Seek(keys::LogKey(from)); it->Valid() && expected <= to; it->Next()) {
+    auto position = keys::DecodeU64(it->key().ToStringView());
+    if (!position || *position != expected) {
+      return Error::Corruption("event " + std::to_string(expected) + " is missing from the log", expected);
+    }
+    std::string_view bytes = copy.Assign(it->value());
+    if (!VerifyEnvelope(bytes)) {
+      return Error::Corruption("event " + std::to_string(expected) + " is not a valid envelope", expected);
+    }
+    EventView view(bytes);
+    if (view.position() != expected) {
+      return Error::Corruption("event " + std::to_string(expected) + " records another position", expected);
+    }
+    if (view.prev_hash() != std::string_view(reinterpret_cast<const char*>(prev.data()), prev.size())) {
+      return Error::Corruption("event " + std::to_string(expected) + " does not match the hash of event " +
+                                   std::to_string(expected - 1) + " (one of the two was altered)",
+                               expected);
+    }
+    prev = Sha256(bytes);
+    report.checked++;
+    report.last_position = expected;
+    ++expected;
+  }
+  if (!it->status().ok()) return FromStatus(it->status(), "cannot scan the log");
+  if (expected <= to) {
+    return Error::Corruption("event " + std::to_string(expected) + " is missing from the log", expected);
+  }
+  // The head record seals the last event, which no successor covers yet.
+  if (to == head && head > 0) {
+    std::string sealed;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, keys::kHeadKey, &sealed);
+    if (!s.ok() || sealed.size() != 8 + prev.size()) {
+      return Error::Corruption("the log's head record is missing or malformed", head);
+    }
+    if (keys::DecodeU64(std::string_view(sealed).substr(0, 8)) != head) {
+      return Error::Corruption("the head record names another last event", head);
+    }
+    if (std::string_view(sealed).substr(8) !=
+        std::string_view(reinterpret_cast<const char*>(prev.data()), prev.size())) {
+      return Error::Corruption("event " + std::to_string(head) + " does not match the head record's hash",
+                               head);
+    }
+  }
+  return report;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<EventStore>> OpenRocksDbStore(const RocksDbStoreOptions& options) {
+  auto store = std::make_unique<RocksDbStore>(options);
+  if (auto opened = store->Open(); !opened.ok()) return opened.error();
+  return std::unique_ptr<EventStore>(std::move(store));
+}
+
+}  // namespace parley::eventstore
