@@ -54,6 +54,24 @@ struct Server::Impl {
     }
   }
 
+  // Answers a request that broke a limit, then closes without resetting the
+  // connection: the rest of what the client sends is read and dropped for a
+  // while, so that it gets to read the answer.
+  asio::awaitable<void> RefuseAndClose(beast::tcp_stream& stream, http::status status, std::string_view message) {
+    Request bare;
+    bare.version(11);
+    Response res = ErrorResponse(bare, status, "too_large", message);
+    res.keep_alive(false);
+    beast::error_code ec;
+    co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream.expires_after(std::chrono::seconds(5));
+    std::vector<char> sink(64 << 10);
+    for (std::size_t drained = 0; !ec && drained < (64u << 20);) {
+      drained += co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
   // One connection: read a request, answer it, until the peer or a limit ends it.
   asio::awaitable<void> Serve(beast::tcp_stream stream) {
     connections++;
@@ -66,22 +84,12 @@ struct Server::Impl {
       stream.expires_after(options.idle_timeout);
       co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
       if (ec == http::error::end_of_stream) break;
-      if (ec == http::error::body_limit) {
-        Request bare;
-        bare.version(11);
-        Response res = ErrorResponse(bare, http::status::payload_too_large, "too_large",
-                                     "The request body is larger than this server accepts.");
-        res.keep_alive(false);
-        co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
-        break;
-      }
-      if (ec == http::error::header_limit) {
-        Request bare;
-        bare.version(11);
-        Response res = ErrorResponse(bare, http::status::request_header_fields_too_large, "too_large",
-                                     "The request headers are larger than this server accepts.");
-        res.keep_alive(false);
-        co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == http::error::body_limit || ec == http::error::header_limit) {
+        const bool body = ec == http::error::body_limit;
+        co_await RefuseAndClose(stream, body ? http::status::payload_too_large
+                                             : http::status::request_header_fields_too_large,
+                                body ? "The request body is larger than this server accepts."
+                                     : "The request headers are larger than this server accepts.");
         break;
       }
       if (ec) break;  // timeout, reset, or malformed HTTP: nothing sensible to answer

@@ -1,7 +1,7 @@
 # Finds the Debian 12 packages Parley builds on (see scripts/packages.txt).
 find_package(Threads REQUIRED)
 find_package(OpenSSL REQUIRED)
-find_package(Boost 1.81 EXACT REQUIRED COMPONENTS json)
+find_package(Boost 1.81.0 EXACT REQUIRED COMPONENTS json CONFIG)
 find_package(FlatBuffers REQUIRED CONFIG)
 find_program(FLATC flatc REQUIRED)
 

@@ -129,6 +129,14 @@ struct VerifyReport {
   std::uint64_t last_position = 0;  // the last position checked
 };
 
+// Counters of the write path, for /metrics and benchmarks.
+struct StoreStats {
+  std::uint64_t groups = 0;       // synced WriteBatches
+  std::uint64_t appends = 0;      // appends that wrote events
+  std::uint64_t events = 0;       // events written
+  std::uint64_t sync_micros = 0;  // time spent in synced writes, summed
+};
+
 inline constexpr std::uint64_t kEndOfStream = std::numeric_limits<std::uint64_t>::max();
 
 class EventStore {
@@ -171,6 +179,8 @@ class EventStore {
   // head). The first event that does not verify is kCorruption, with its
   // position in Error::detail.
   virtual Result<VerifyReport> Verify(std::uint64_t from, std::uint64_t to) = 0;
+
+  virtual StoreStats Stats() const = 0;
 
   // Stops accepting appends, finishes those under way, wakes all waiters.
   virtual void Close() = 0;

@@ -20,7 +20,7 @@
 #include <filesystem>
 #include <mutex>
 #include <optional>
-#include <semaphore>
+#include <pthread.h>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -90,6 +90,7 @@ class RocksDbStore final : public EventStore {
   bool WaitForPosition(std::uint64_t position, std::chrono::milliseconds timeout) override;
   Result<VerifyReport> Verify(std::uint64_t from, std::uint64_t to) override;
   void Close() override;
+  StoreStats Stats() const override;
 
  private:
   // One caller's append, waiting in the queue. Its spans point into the
@@ -99,7 +100,24 @@ class RocksDbStore final : public EventStore {
     ExpectedVersion expected;
     std::span<const EventData> events;
     std::optional<Result<AppendResult>> result;
-    std::binary_semaphore done{0};
+    // A mutex and condition variable, not std::binary_semaphore: libstdc++'s
+    // semaphore spins with sched_yield, which starves the writer when dozens
+    // of appenders wait on two cores.
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;  // guarded by mu
+
+    void Finish() {
+      {
+        std::lock_guard lock(mu);
+        done = true;
+      }
+      cv.notify_one();
+    }
+    void Wait() {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return done; });
+    }
   };
 
   // Where an event id is stored.
@@ -141,6 +159,9 @@ class RocksDbStore final : public EventStore {
   Micros head_timestamp_ = 0;
   std::unordered_map<std::string, std::uint64_t> version_cache_;
   bool failed_ = false;  // a sync failed: the log's tail is unknown until reopened
+
+  // Written by the writer thread, read by anyone.
+  std::atomic<std::uint64_t> stat_groups_{0}, stat_appends_{0}, stat_events_{0}, stat_sync_micros_{0};
 
   // Publishes durable positions to readers and waiters.
   std::atomic<std::uint64_t> committed_{0};
@@ -249,6 +270,10 @@ void RocksDbStore::Close() {
   wait_cv_.notify_all();
 }
 
+StoreStats RocksDbStore::Stats() const {
+  return {stat_groups_.load(), stat_appends_.load(), stat_events_.load(), stat_sync_micros_.load()};
+}
+
 Result<AppendResult> RocksDbStore::Append(std::string_view stream, ExpectedVersion expected,
                                           std::span<const EventData> events) {
   if (auto valid = ValidateAppend(stream, events); !valid.ok()) return valid.error();
@@ -260,11 +285,12 @@ Result<AppendResult> RocksDbStore::Append(std::string_view stream, ExpectedVersi
     queue_.push_back(&pending);
   }
   queue_cv_.notify_one();
-  pending.done.acquire();
+  pending.Wait();
   return std::move(*pending.result);
 }
 
 void RocksDbStore::WriterLoop() {
+  pthread_setname_np(pthread_self(), "parley-writer");
   std::vector<PendingAppend*> group;
   for (;;) {
     {
@@ -280,7 +306,7 @@ void RocksDbStore::WriterLoop() {
       }
     }
     CommitGroup(group);
-    for (PendingAppend* p : group) p->done.release();
+    for (PendingAppend* p : group) p->Finish();
     group.clear();
   }
 }
@@ -349,7 +375,10 @@ void RocksDbStore::CommitGroup(std::vector<PendingAppend*>& group) {
   batch.Put(meta_, keys::kHeadKey, head);
   rocksdb::WriteOptions wo;
   wo.sync = true;  // durable means synced: no acknowledgement before this returns
+  const auto sync_start = std::chrono::steady_clock::now();
   rocksdb::Status s = db_->Write(wo, &batch);
+  stat_sync_micros_ += std::chrono::duration_cast<std::chrono::microseconds>(
+                           std::chrono::steady_clock::now() - sync_start).count();
   if (!s.ok()) {
     failed_ = true;
     for (PendingAppend* p : group) {
@@ -357,6 +386,11 @@ void RocksDbStore::CommitGroup(std::vector<PendingAppend*>& group) {
     }
     return;
   }
+  stat_groups_++;
+  stat_events_ += position - head_position_;
+  stat_appends_ += static_cast<std::uint64_t>(std::count_if(group.begin(), group.end(), [](PendingAppend* p) {
+    return p->result->ok() && !p->result->value().deduplicated;
+  }));
   head_position_ = position;
   head_hash_ = hash;
   head_timestamp_ = now;

@@ -1,0 +1,233 @@
+// parley-bench: Parley's benchmarks, each beside the raw RocksDB baseline it
+// is judged against, measured in the same run (these machines are shared
+// and noisy, so only ratios within one run mean much).
+//
+//   BM_Append/appenders:N          durable one-event appends from N threads
+//   BM_RawRocksSyncBatch/batch:N   raw synced WriteBatches of N values
+//   BM_RawRocksConcurrentSyncPut/writers:N
+//                                  N threads each doing a synced Put: RocksDB's
+//                                  own write grouping, the alternative to ours
+//   BM_ReplayAll                   full-log ForEach, verifying and decoding
+//   BM_RawRocksIterate             raw iteration over as many values
+//
+// Every figure is items_per_second (events or values per second). Data goes
+// under $PARLEY_BENCH_DIR (default: the system's temporary directory).
+#include <benchmark/benchmark.h>
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <atomic>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "eventstore/event_store.h"
+#include "eventstore/keys.h"
+
+namespace parley::bench {
+namespace {
+
+using namespace parley::eventstore;
+
+constexpr std::size_t kValueBytes = 300;
+constexpr std::size_t kReplayEvents = 200'000;
+
+std::filesystem::path FreshDir(const std::string& name) {
+  const char* base = std::getenv("PARLEY_BENCH_DIR");
+  auto dir = std::filesystem::path(base ? base : std::filesystem::temp_directory_path().string()) /
+             ("parley-bench-" + name + "-" + std::to_string(std::random_device{}()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+std::unique_ptr<EventStore> OpenStore(const std::filesystem::path& dir) {
+  RocksDbStoreOptions options;
+  options.path = dir.string();
+  auto store = OpenRocksDbStore(options);
+  if (!store.ok()) throw std::runtime_error(store.error().message);
+  return std::move(*store);
+}
+
+// Built with append, not operator+: GCC 12 warns falsely (-Wrestrict) on
+// "literal" + std::to_string(n).
+std::string Id(const char* prefix, std::uint64_t n) {
+  std::string id(prefix);
+  id.append(std::to_string(n));
+  return id;
+}
+
+EventData OneEvent(const std::string& id) {
+  EventData e;
+  e.id = id;
+  e.type = "MessagePosted";
+  e.payload = std::string(kValueBytes, 'm');
+  e.actor = "u-bench";
+  return e;
+}
+
+struct RawDb {
+  std::filesystem::path dir;
+  std::unique_ptr<rocksdb::DB> db;
+
+  explicit RawDb(const std::string& name) : dir(FreshDir(name)) {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    rocksdb::DB* raw = nullptr;
+    auto s = rocksdb::DB::Open(options, dir.string(), &raw);
+    if (!s.ok()) throw std::runtime_error(s.ToString());
+    db.reset(raw);
+  }
+  ~RawDb() {
+    db.reset();
+    std::filesystem::remove_all(dir);
+  }
+};
+
+void BM_Append(benchmark::State& state) {
+  const int appenders = static_cast<int>(state.range(0));
+  const int per_thread = 512;
+  auto dir = FreshDir("append");
+  auto store = OpenStore(dir);
+  std::atomic<long> next_id{0};
+  std::atomic<bool> failed{false};
+  for (auto _ : state) {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < appenders; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < per_thread; ++i) {
+          std::vector<EventData> events{OneEvent(Id("e", next_id++))};
+          // Each command targets its own conversation-like stream.
+          auto r = store->Append("conv-" + std::to_string(t) + "-" + std::to_string(i % 50),
+                                 ExpectedVersion::Any(), events);
+          if (!r.ok()) failed = true;
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+  }
+  if (failed) state.SkipWithError("an append failed");
+  state.SetItemsProcessed(state.iterations() * appenders * per_thread);
+  StoreStats stats = store->Stats();
+  state.counters["events_per_sync"] = stats.groups ? double(stats.events) / stats.groups : 0;
+  state.counters["sync_us"] = stats.groups ? double(stats.sync_micros) / stats.groups : 0;
+  store.reset();
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_Append)->ArgName("appenders")->Arg(1)->Arg(8)->Arg(64)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void BM_RawRocksSyncBatch(benchmark::State& state) {
+  const int batch_size = static_cast<int>(state.range(0));
+  RawDb raw("rawbatch");
+  const std::string value(kValueBytes, 'v');
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  std::uint64_t key = 0;
+  for (auto _ : state) {
+    rocksdb::WriteBatch batch;
+    for (int i = 0; i < batch_size; ++i) batch.Put(keys::EncodeU64(++key), value);
+    auto s = raw.db->Write(wo, &batch);
+    if (!s.ok()) {
+      state.SkipWithError(s.ToString().c_str());
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * batch_size);
+}
+BENCHMARK(BM_RawRocksSyncBatch)->ArgName("batch")->Arg(1)->Arg(8)->Arg(64)->UseRealTime();
+
+void BM_RawRocksConcurrentSyncPut(benchmark::State& state) {
+  const int writers = static_cast<int>(state.range(0));
+  const int per_thread = 512;
+  RawDb raw("rawput");
+  const std::string value(kValueBytes, 'v');
+  std::atomic<std::uint64_t> key{0};
+  for (auto _ : state) {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < writers; ++t) {
+      threads.emplace_back([&] {
+        rocksdb::WriteOptions wo;
+        wo.sync = true;
+        for (int i = 0; i < per_thread; ++i) raw.db->Put(wo, keys::EncodeU64(++key), value).PermitUncheckedError();
+      });
+    }
+    for (auto& th : threads) th.join();
+  }
+  state.SetItemsProcessed(state.iterations() * writers * per_thread);
+}
+BENCHMARK(BM_RawRocksConcurrentSyncPut)
+    ->ArgName("writers")->Arg(1)->Arg(8)->Arg(64)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void BM_ReplayAll(benchmark::State& state) {
+  auto dir = FreshDir("replay");
+  {
+    auto store = OpenStore(dir);
+    std::vector<EventData> events;
+    for (std::size_t i = 0; i < kReplayEvents; ++i) {
+      events.push_back(OneEvent(Id("r", i)));
+      if (events.size() == 500) {
+        if (!store->Append("conv-" + std::to_string(i % 1000), ExpectedVersion::Any(), events).ok()) {
+          state.SkipWithError("fill failed");
+          return;
+        }
+        events.clear();
+      }
+    }
+  }
+  auto store = OpenStore(dir);  // reopened: the scan reads SST files and memtables as a restart would
+  std::uint64_t bytes = 0;
+  for (auto _ : state) {
+    std::uint64_t count = 0;
+    auto last = store->ForEach(1, kEndOfStream, [&](const EventView& e) {
+      // Touch what a projection reads: type, stream, position, payload.
+      bytes += e.type().size() + e.stream().size() + e.payload().size() + (e.position() & 1);
+      ++count;
+      return true;
+    });
+    if (!last.ok() || count != kReplayEvents) {
+      state.SkipWithError("replay failed");
+      break;
+    }
+  }
+  benchmark::DoNotOptimize(bytes);
+  state.SetItemsProcessed(state.iterations() * kReplayEvents);
+  store.reset();
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_ReplayAll)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void BM_RawRocksIterate(benchmark::State& state) {
+  RawDb raw("rawiter");
+  {
+    const std::string value(kValueBytes + 150, 'v');  // about an envelope's size
+    rocksdb::WriteBatch batch;
+    for (std::uint64_t k = 1; k <= kReplayEvents; ++k) {
+      batch.Put(keys::EncodeU64(k), value);
+      if (batch.Count() == 500) {
+        raw.db->Write({}, &batch).PermitUncheckedError();
+        batch.Clear();
+      }
+    }
+  }
+  std::uint64_t bytes = 0;
+  for (auto _ : state) {
+    std::unique_ptr<rocksdb::Iterator> it(raw.db->NewIterator({}));
+    std::uint64_t count = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      bytes += it->key().size() + it->value().size();
+      ++count;
+    }
+    if (count != kReplayEvents) {
+      state.SkipWithError("iteration failed");
+      break;
+    }
+  }
+  benchmark::DoNotOptimize(bytes);
+  state.SetItemsProcessed(state.iterations() * kReplayEvents);
+}
+BENCHMARK(BM_RawRocksIterate)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace parley::bench
+
+BENCHMARK_MAIN();

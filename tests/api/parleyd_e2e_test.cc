@@ -1,0 +1,73 @@
+// The real parleyd over real HTTP on 127.0.0.1.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "tests/testing/http_client.h"
+#include "tests/testing/parleyd_process.h"
+#include "tests/testing/temp_dir.h"
+
+namespace parley {
+namespace {
+
+namespace http = boost::beast::http;
+
+class ParleydTest : public ::testing::Test {
+ protected:
+  testing::TempDir dir_;
+};
+
+TEST_F(ParleydTest, HealthzAnswersOnThePrintedPort) {
+  testing::ParleydProcess server(dir_.str("data"));
+  testing::HttpClient client(server.port());
+  auto res = client.Get("/healthz");
+  EXPECT_EQ(res.status, 200u);
+  EXPECT_EQ(res.headers["Content-Type"], "application/json");
+  auto body = res.json().as_object();
+  EXPECT_EQ(body.at("status").as_string(), "ok");
+  EXPECT_EQ(body.at("log_position").to_number<std::uint64_t>(), 0u);
+  // The data directory holds the RocksDB log.
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() / "data" / "log" / "CURRENT"));
+}
+
+TEST_F(ParleydTest, UnknownPathIsA404WithTheSpecErrorBody) {
+  testing::ParleydProcess server(dir_.str("data"));
+  testing::HttpClient client(server.port());
+  auto res = client.Get("/v1/nothing-here");
+  EXPECT_EQ(res.status, 404u);
+  auto error = res.json().as_object().at("error").as_object();
+  EXPECT_EQ(error.at("code").as_string(), "not_found");
+  EXPECT_FALSE(error.at("message").as_string().empty());
+  // The connection stays usable.
+  EXPECT_EQ(client.Get("/healthz").status, 200u);
+}
+
+TEST_F(ParleydTest, OversizedBodyIs413AndOversizedHeaderIs431) {
+  testing::ParleydProcess server(dir_.str("data"));
+  testing::HttpClient client(server.port());
+  std::string big(2 << 20, 'x');
+  std::string answer = client.Raw("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                                  std::to_string(big.size()) + "\r\n\r\n" + big);
+  EXPECT_NE(answer.find("HTTP/1.1 413"), std::string::npos) << answer.substr(0, 200);
+  EXPECT_NE(answer.find("\"too_large\""), std::string::npos);
+  std::string header_answer =
+      client.Raw("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(64 << 10, 'h') + "\r\n\r\n");
+  EXPECT_NE(header_answer.find("HTTP/1.1 431"), std::string::npos) << header_answer.substr(0, 200);
+  EXPECT_EQ(client.Get("/healthz").status, 200u) << "the server still serves others";
+}
+
+TEST_F(ParleydTest, StopsCleanlyOnSigterm) {
+  testing::ParleydProcess server(dir_.str("data"));
+  {
+    testing::HttpClient client(server.port());
+    EXPECT_EQ(client.Get("/healthz").status, 200u);
+  }
+  EXPECT_EQ(server.Terminate(), 0);
+  // It can start again on the same data.
+  testing::ParleydProcess again(dir_.str("data"));
+  testing::HttpClient client(again.port());
+  EXPECT_EQ(client.Get("/healthz").status, 200u);
+}
+
+}  // namespace
+}  // namespace parley
