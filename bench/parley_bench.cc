@@ -109,8 +109,9 @@ void BM_Append(benchmark::State& state) {
   if (failed) state.SkipWithError("an append failed");
   state.SetItemsProcessed(state.iterations() * appenders * per_thread);
   StoreStats stats = store->Stats();
-  state.counters["events_per_sync"] = stats.groups ? double(stats.events) / stats.groups : 0;
-  state.counters["sync_us"] = stats.groups ? double(stats.sync_micros) / stats.groups : 0;
+  state.counters["events_per_sync"] = stats.syncs ? double(stats.events) / stats.syncs : 0;
+  state.counters["events_per_batch"] = stats.groups ? double(stats.events) / stats.groups : 0;
+  state.counters["sync_us"] = stats.syncs ? double(stats.sync_micros) / stats.syncs : 0;
   store.reset();
   std::filesystem::remove_all(dir);
 }

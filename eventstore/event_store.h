@@ -131,10 +131,11 @@ struct VerifyReport {
 
 // Counters of the write path, for /metrics and benchmarks.
 struct StoreStats {
-  std::uint64_t groups = 0;       // synced WriteBatches
+  std::uint64_t groups = 0;       // WriteBatches written
+  std::uint64_t syncs = 0;        // WAL syncs (each covers one or more batches)
   std::uint64_t appends = 0;      // appends that wrote events
   std::uint64_t events = 0;       // events written
-  std::uint64_t sync_micros = 0;  // time spent in synced writes, summed
+  std::uint64_t sync_micros = 0;  // time spent syncing, summed
 };
 
 inline constexpr std::uint64_t kEndOfStream = std::numeric_limits<std::uint64_t>::max();
