@@ -33,6 +33,7 @@
 #include "eventstore/envelope.h"
 #include "eventstore/event_store.h"
 #include "eventstore/keys.h"
+#include "eventstore/rocksdb_store.h"
 
 namespace parley::eventstore {
 namespace {
@@ -78,7 +79,7 @@ class AlignedCopy {
 
 class RocksDbStore final : public EventStore {
  public:
-  explicit RocksDbStore(const RocksDbStoreOptions& options) : options_(options) {}
+  RocksDbStore(const RocksDbStoreOptions& options, rocksdb::Env* env) : options_(options), env_(env) {}
   ~RocksDbStore() override;
 
   Result<void> Open();
@@ -151,6 +152,7 @@ class RocksDbStore final : public EventStore {
   std::unique_ptr<rocksdb::Iterator> LogIterator(bool sequential);
 
   const RocksDbStoreOptions options_;
+  rocksdb::Env* const env_;  // null: RocksDB's default
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
@@ -249,6 +251,7 @@ Result<void> RocksDbStore::Open() {
   db_options.max_open_files = 1024;
   db_options.db_write_buffer_size = 4 * options_.write_buffer_bytes;
   db_options.keep_log_file_num = 5;
+  if (env_ != nullptr) db_options.env = env_;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, family_options(false)},
@@ -722,7 +725,12 @@ Result<VerifyReport> RocksDbStore::Verify(std::uint64_t from, std::uint64_t to) 
 }  // namespace
 
 Result<std::unique_ptr<EventStore>> OpenRocksDbStore(const RocksDbStoreOptions& options) {
-  auto store = std::make_unique<RocksDbStore>(options);
+  return OpenRocksDbStoreWithEnv(options, nullptr);
+}
+
+Result<std::unique_ptr<EventStore>> OpenRocksDbStoreWithEnv(const RocksDbStoreOptions& options,
+                                                            rocksdb::Env* env) {
+  auto store = std::make_unique<RocksDbStore>(options, env);
   if (auto opened = store->Open(); !opened.ok()) return opened.error();
   return std::unique_ptr<EventStore>(std::move(store));
 }
