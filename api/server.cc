@@ -37,8 +37,7 @@ struct Server::Impl {
   asio::signal_set signals{io, SIGINT, SIGTERM};
   std::atomic<std::size_t> connections{0};
 
-  Impl(ServerOptions o, Handler h)
-      : options(std::move(o)), handler(std::move(h)), io(options.threads) {}
+  Impl(ServerOptions o, Handler h) : options(std::move(o)), handler(std::move(h)), io(options.threads) {}
 
   asio::awaitable<void> Accept() {
     for (;;) {
@@ -57,7 +56,8 @@ struct Server::Impl {
   // Answers a request that broke a limit, then closes without resetting the
   // connection: the rest of what the client sends is read and dropped for a
   // while, so that it gets to read the answer.
-  asio::awaitable<void> RefuseAndClose(beast::tcp_stream& stream, http::status status, std::string_view message) {
+  asio::awaitable<void> RefuseAndClose(beast::tcp_stream& stream, http::status status,
+                                       std::string_view message) {
     Request bare;
     bare.version(11);
     Response res = ErrorResponse(bare, status, "too_large", message);
@@ -68,7 +68,8 @@ struct Server::Impl {
     stream.expires_after(std::chrono::seconds(5));
     std::vector<char> sink(64 << 10);
     for (std::size_t drained = 0; !ec && drained < (64u << 20);) {
-      drained += co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+      drained +=
+          co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
     }
   }
 
@@ -86,10 +87,10 @@ struct Server::Impl {
       if (ec == http::error::end_of_stream) break;
       if (ec == http::error::body_limit || ec == http::error::header_limit) {
         const bool body = ec == http::error::body_limit;
-        co_await RefuseAndClose(stream, body ? http::status::payload_too_large
-                                             : http::status::request_header_fields_too_large,
-                                body ? "The request body is larger than this server accepts."
-                                     : "The request headers are larger than this server accepts.");
+        co_await RefuseAndClose(
+            stream, body ? http::status::payload_too_large : http::status::request_header_fields_too_large,
+            body ? "The request body is larger than this server accepts."
+                 : "The request headers are larger than this server accepts.");
         break;
       }
       if (ec) break;  // timeout, reset, or malformed HTTP: nothing sensible to answer

@@ -115,7 +115,13 @@ void BM_Append(benchmark::State& state) {
   store.reset();
   std::filesystem::remove_all(dir);
 }
-BENCHMARK(BM_Append)->ArgName("appenders")->Arg(1)->Arg(8)->Arg(64)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Append)
+    ->ArgName("appenders")
+    ->Arg(1)
+    ->Arg(8)
+    ->Arg(64)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 void BM_RawRocksSyncBatch(benchmark::State& state) {
   const int batch_size = static_cast<int>(state.range(0));
@@ -149,7 +155,8 @@ void BM_RawRocksConcurrentSyncPut(benchmark::State& state) {
       threads.emplace_back([&] {
         rocksdb::WriteOptions wo;
         wo.sync = true;
-        for (int i = 0; i < per_thread; ++i) raw.db->Put(wo, keys::EncodeU64(++key), value).PermitUncheckedError();
+        for (int i = 0; i < per_thread; ++i)
+          raw.db->Put(wo, keys::EncodeU64(++key), value).PermitUncheckedError();
       });
     }
     for (auto& th : threads) th.join();
@@ -157,7 +164,12 @@ void BM_RawRocksConcurrentSyncPut(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * writers * per_thread);
 }
 BENCHMARK(BM_RawRocksConcurrentSyncPut)
-    ->ArgName("writers")->Arg(1)->Arg(8)->Arg(64)->UseRealTime()->Unit(benchmark::kMillisecond);
+    ->ArgName("writers")
+    ->Arg(1)
+    ->Arg(8)
+    ->Arg(64)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 void BM_ReplayAll(benchmark::State& state) {
   auto dir = FreshDir("replay");

@@ -2,7 +2,6 @@
 
 #include <chrono>
 
-
 namespace parley {
 
 Micros SystemClock::Now() const {

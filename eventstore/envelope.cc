@@ -27,8 +27,8 @@ std::string EncodeEnvelope(const EventData& event, const EnvelopeHeader& header)
   // The payload goes first and 8-byte aligned, so that a nested FlatBuffer
   // can be read in place.
   fbb.ForceVectorAlignment(event.payload.size(), 1, 8);
-  auto payload = fbb.CreateVector(reinterpret_cast<const std::uint8_t*>(event.payload.data()),
-                                  event.payload.size());
+  auto payload =
+      fbb.CreateVector(reinterpret_cast<const std::uint8_t*>(event.payload.data()), event.payload.size());
   auto prev_hash = fbb.CreateVector(header.prev_hash->data(), header.prev_hash->size());
   auto id = fbb.CreateString(event.id);
   auto stream = fbb.CreateString(header.stream.data(), header.stream.size());
@@ -68,18 +68,44 @@ std::size_t EventSize(const EventData& event) {
          event.on_behalf_of.size() + event.correlation_id.size() + event.causation_id.size();
 }
 
-std::string_view EventView::id() const { return View(Root(bytes_)->event_id()); }
-std::string_view EventView::stream() const { return View(Root(bytes_)->stream()); }
-std::uint64_t EventView::stream_version() const { return Root(bytes_)->stream_version(); }
-std::uint64_t EventView::position() const { return Root(bytes_)->global_position(); }
-Micros EventView::timestamp() const { return Root(bytes_)->timestamp_us(); }
-std::string_view EventView::actor() const { return View(Root(bytes_)->actor()); }
-std::string_view EventView::on_behalf_of() const { return View(Root(bytes_)->on_behalf_of()); }
-std::string_view EventView::correlation_id() const { return View(Root(bytes_)->correlation_id()); }
-std::string_view EventView::causation_id() const { return View(Root(bytes_)->causation_id()); }
-std::string_view EventView::type() const { return View(Root(bytes_)->event_type()); }
-std::uint32_t EventView::schema_version() const { return Root(bytes_)->schema_version(); }
-std::string_view EventView::prev_hash() const { return View(Root(bytes_)->prev_hash()); }
-std::string_view EventView::payload() const { return View(Root(bytes_)->payload()); }
+std::string_view EventView::id() const {
+  return View(Root(bytes_)->event_id());
+}
+std::string_view EventView::stream() const {
+  return View(Root(bytes_)->stream());
+}
+std::uint64_t EventView::stream_version() const {
+  return Root(bytes_)->stream_version();
+}
+std::uint64_t EventView::position() const {
+  return Root(bytes_)->global_position();
+}
+Micros EventView::timestamp() const {
+  return Root(bytes_)->timestamp_us();
+}
+std::string_view EventView::actor() const {
+  return View(Root(bytes_)->actor());
+}
+std::string_view EventView::on_behalf_of() const {
+  return View(Root(bytes_)->on_behalf_of());
+}
+std::string_view EventView::correlation_id() const {
+  return View(Root(bytes_)->correlation_id());
+}
+std::string_view EventView::causation_id() const {
+  return View(Root(bytes_)->causation_id());
+}
+std::string_view EventView::type() const {
+  return View(Root(bytes_)->event_type());
+}
+std::uint32_t EventView::schema_version() const {
+  return Root(bytes_)->schema_version();
+}
+std::string_view EventView::prev_hash() const {
+  return View(Root(bytes_)->prev_hash());
+}
+std::string_view EventView::payload() const {
+  return View(Root(bytes_)->payload());
+}
 
 }  // namespace parley::eventstore

@@ -23,7 +23,7 @@
 namespace parley::eventstore {
 
 // Limits checked before anything is written.
-inline constexpr std::size_t kMaxEventBytes = 1 << 20;        // one event, all fields
+inline constexpr std::size_t kMaxEventBytes = 1 << 20;  // one event, all fields
 inline constexpr std::size_t kMaxStreamIdBytes = 512;
 inline constexpr std::size_t kMaxEventIdBytes = 256;
 inline constexpr std::size_t kMaxEventsPerAppend = 10'000;
@@ -112,9 +112,9 @@ class RecordedEvent : public EventView {
 };
 
 struct AppendResult {
-  std::uint64_t stream_version = 0;   // version of the last event appended
-  std::uint64_t position = 0;         // global position of the last event
-  bool deduplicated = false;          // true: a retry, nothing was written
+  std::uint64_t stream_version = 0;  // version of the last event appended
+  std::uint64_t position = 0;        // global position of the last event
+  bool deduplicated = false;         // true: a retry, nothing was written
 };
 
 enum class Direction { kForward, kBackward };
@@ -157,8 +157,7 @@ class EventStore {
   // Up to `max_count` events of `stream` from version `from` (inclusive),
   // going forward or backward (kEndOfStream: from the last one).
   virtual Result<std::vector<RecordedEvent>> ReadStream(std::string_view stream, std::uint64_t from,
-                                                        Direction direction,
-                                                        std::size_t max_count) = 0;
+                                                        Direction direction, std::size_t max_count) = 0;
 
   // Up to `max_count` events of the whole log from position `from`.
   virtual Result<ReadAllPage> ReadAll(std::uint64_t from, std::size_t max_count) = 0;
@@ -205,11 +204,11 @@ class Subscription {
 };
 
 struct RocksDbStoreOptions {
-  std::string path;                            // the log's directory
+  std::string path;  // the log's directory
   const Clock* clock = &SystemClock::Instance();
-  std::size_t block_cache_bytes = 256 << 20;   // shared by all column families
-  std::size_t write_buffer_bytes = 64 << 20;   // per memtable
-  std::size_t max_group_events = 4096;         // events per group commit
+  std::size_t block_cache_bytes = 256 << 20;  // shared by all column families
+  std::size_t write_buffer_bytes = 64 << 20;  // per memtable
+  std::size_t max_group_events = 4096;        // events per group commit
   bool create_if_missing = true;
   // Opens a read-only view (for tools beside a running server): appends fail.
   bool read_only = false;

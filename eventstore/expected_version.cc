@@ -18,18 +18,24 @@ Result<ExpectedVersion> ExpectedVersion::Parse(std::string_view text) {
 
 bool ExpectedVersion::Matches(std::uint64_t current) const {
   switch (kind_) {
-    case Kind::kAny: return true;
-    case Kind::kNoStream: return current == 0;
-    case Kind::kExact: return current == version_;
+    case Kind::kAny:
+      return true;
+    case Kind::kNoStream:
+      return current == 0;
+    case Kind::kExact:
+      return current == version_;
   }
   return false;
 }
 
 std::string ExpectedVersion::ToString() const {
   switch (kind_) {
-    case Kind::kAny: return "any";
-    case Kind::kNoStream: return "no_stream";
-    case Kind::kExact: return std::to_string(version_);
+    case Kind::kAny:
+      return "any";
+    case Kind::kNoStream:
+      return "no_stream";
+    case Kind::kExact:
+      return std::to_string(version_);
   }
   return "?";
 }

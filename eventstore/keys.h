@@ -9,9 +9,9 @@
 namespace parley::eventstore::keys {
 
 // Column families.
-inline constexpr const char* kLogFamily = "log";              // position -> envelope
-inline constexpr const char* kStreamsFamily = "streams";      // stream \0 version -> position
-inline constexpr const char* kEventIdsFamily = "event_ids";   // event id -> position
+inline constexpr const char* kLogFamily = "log";             // position -> envelope
+inline constexpr const char* kStreamsFamily = "streams";     // stream \0 version -> position
+inline constexpr const char* kEventIdsFamily = "event_ids";  // event id -> position
 // The default family holds kHeadKey -> position, SHA-256 of the last event.
 inline constexpr std::string_view kHeadKey = "head";
 
@@ -32,7 +32,9 @@ inline std::optional<std::uint64_t> DecodeU64(std::string_view bytes) {
   return v;
 }
 
-inline std::string LogKey(std::uint64_t position) { return EncodeU64(position); }
+inline std::string LogKey(std::uint64_t position) {
+  return EncodeU64(position);
+}
 
 // Stream ids never hold a NUL byte, so "stream\0" prefixes exactly one stream.
 inline std::string StreamPrefix(std::string_view stream) {

@@ -18,14 +18,14 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <pthread.h>
 #include <algorithm>
-#include <cstring>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <mutex>
 #include <optional>
-#include <pthread.h>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -50,7 +50,8 @@ bool StartsWith(const rocksdb::Slice& s, std::string_view prefix) {
 Result<void> ValidateAppend(std::string_view stream, std::span<const EventData> events) {
   if (stream.empty()) return Error::InvalidArgument("stream id is empty");
   if (stream.size() > kMaxStreamIdBytes) return Error::InvalidArgument("stream id is longer than 512 bytes");
-  if (stream.find('\0') != std::string_view::npos) return Error::InvalidArgument("stream id holds a NUL byte");
+  if (stream.find('\0') != std::string_view::npos)
+    return Error::InvalidArgument("stream id holds a NUL byte");
   if (events.empty()) return Error::InvalidArgument("an append needs at least one event");
   if (events.size() > kMaxEventsPerAppend) return Error::TooLarge("more than 10000 events in one append");
   std::unordered_set<std::string_view> ids;
@@ -59,7 +60,8 @@ Result<void> ValidateAppend(std::string_view stream, std::span<const EventData> 
     if (e.id.size() > kMaxEventIdBytes) return Error::InvalidArgument("an event id is longer than 256 bytes");
     if (e.type.empty()) return Error::InvalidArgument("event " + e.id + " has no type");
     if (EventSize(e) > kMaxEventBytes) return Error::TooLarge("event " + e.id + " is larger than 1 MiB");
-    if (!ids.insert(e.id).second) return Error::InvalidArgument("event id " + e.id + " appears twice in one append");
+    if (!ids.insert(e.id).second)
+      return Error::InvalidArgument("event id " + e.id + " appears twice in one append");
   }
   return {};
 }
@@ -260,10 +262,9 @@ Result<void> RocksDbStore::Open() {
       {keys::kEventIdsFamily, family_options(true)},
   };
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s =
-      options_.read_only
-          ? rocksdb::DB::OpenForReadOnly(db_options, options_.path, families, &handles_, &raw)
-          : rocksdb::DB::Open(db_options, options_.path, families, &handles_, &raw);
+  rocksdb::Status s = options_.read_only
+                          ? rocksdb::DB::OpenForReadOnly(db_options, options_.path, families, &handles_, &raw)
+                          : rocksdb::DB::Open(db_options, options_.path, families, &handles_, &raw);
   if (!s.ok()) return FromStatus(s, "cannot open the event log at " + options_.path);
   db_.reset(raw);
   meta_ = handles_[0];
@@ -385,8 +386,9 @@ void RocksDbStore::SyncerLoop() {
       // One sync covers every batch written before it was called.
       const auto start = std::chrono::steady_clock::now();
       rocksdb::Status s = db_->SyncWAL();
-      stat_sync_micros_ += std::chrono::duration_cast<std::chrono::microseconds>(
-                               std::chrono::steady_clock::now() - start).count();
+      stat_sync_micros_ +=
+          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)
+              .count();
       stat_syncs_++;
       if (s.ok()) {
         {
@@ -563,7 +565,8 @@ Result<RecordedEvent> RocksDbStore::ReadAt(std::uint64_t position) {
   if (!s.ok()) return FromStatus(s, "cannot read position " + std::to_string(position));
   if (!VerifyEnvelope(bytes)) return Error::Corruption("event does not verify", position);
   RecordedEvent event(std::move(bytes));
-  if (event.position() != position) return Error::Corruption("event is stored at the wrong position", position);
+  if (event.position() != position)
+    return Error::Corruption("event is stored at the wrong position", position);
   return event;
 }
 
@@ -595,7 +598,8 @@ Result<std::vector<RecordedEvent>> RocksDbStore::ReadStream(std::string_view str
     if (position > durable) continue;  // written, but its sync is under way
     auto event = ReadAt(position);
     if (!event.ok()) return event.error();
-    if (event->stream() != stream) return Error::Corruption("stream index points at another stream", position);
+    if (event->stream() != stream)
+      return Error::Corruption("stream index points at another stream", position);
     events.push_back(std::move(*event));
   }
   return events;
@@ -616,7 +620,8 @@ Result<std::uint64_t> RocksDbStore::ForEach(std::uint64_t from, std::uint64_t to
     std::string_view bytes = copy.Assign(it->value());
     if (!VerifyEnvelope(bytes)) return Error::Corruption("event does not verify", expected);
     EventView view(bytes);
-    if (view.position() != expected) return Error::Corruption("event is stored at the wrong position", expected);
+    if (view.position() != expected)
+      return Error::Corruption("event is stored at the wrong position", expected);
     ++expected;
     if (!visit(view)) return expected - 1;
   }
@@ -713,8 +718,9 @@ Result<VerifyReport> RocksDbStore::Verify(std::uint64_t from, std::uint64_t to) 
       return Error::Corruption("the head record names an earlier last event", head);
     }
     // A later head record belongs to a batch whose sync is under way.
-    if (sealed_position == head && std::string_view(sealed).substr(8) !=
-        std::string_view(reinterpret_cast<const char*>(prev.data()), prev.size())) {
+    if (sealed_position == head &&
+        std::string_view(sealed).substr(8) !=
+            std::string_view(reinterpret_cast<const char*>(prev.data()), prev.size())) {
       return Error::Corruption("event " + std::to_string(head) + " does not match the head record's hash",
                                head);
     }

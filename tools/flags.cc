@@ -36,7 +36,8 @@ long long Flags::GetInt(const std::string& name, long long fallback, long long m
   const std::string& text = it->second;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
-    error_ = "--" + name + " must be a whole number from " + std::to_string(min) + " to " + std::to_string(max);
+    error_ =
+        "--" + name + " must be a whole number from " + std::to_string(min) + " to " + std::to_string(max);
     return fallback;
   }
   return value;

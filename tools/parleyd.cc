@@ -10,8 +10,9 @@
 int main(int argc, char** argv) {
   using namespace parley;
   tools::Flags flags(argc, argv, {"test-clock", "help"});
-  const std::set<std::string> known = {"data", "host", "port", "jwt-secret", "test-clock", "smtp",
-                                       "mail-from", "public-url", "reply-domain", "threads", "help"};
+  const std::set<std::string> known = {"data",         "host",    "port",      "jwt-secret",
+                                       "test-clock",   "smtp",    "mail-from", "public-url",
+                                       "reply-domain", "threads", "help"};
   if (flags.Has("help")) {
     std::cout << "usage: parleyd [--data DIR] [--host ADDR] [--port N] [--jwt-secret S] [--test-clock]\n";
     return 0;

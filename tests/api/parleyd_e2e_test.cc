@@ -46,8 +46,9 @@ TEST_F(ParleydTest, OversizedBodyIs413AndOversizedHeaderIs431) {
   testing::ParleydProcess server(dir_.str("data"));
   testing::HttpClient client(server.port());
   std::string big(2 << 20, 'x');
-  std::string answer = client.Raw("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: " +
-                                  std::to_string(big.size()) + "\r\n\r\n" + big);
+  std::string answer =
+      client.Raw("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(big.size()) +
+                 "\r\n\r\n" + big);
   EXPECT_NE(answer.find("HTTP/1.1 413"), std::string::npos) << answer.substr(0, 200);
   EXPECT_NE(answer.find("\"too_large\""), std::string::npos);
   std::string header_answer =

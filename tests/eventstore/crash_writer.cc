@@ -34,8 +34,8 @@ int main(int argc, char** argv) {
           events[i].payload = std::string(200, 'a' + i);
           events[i].correlation_id = command;
         }
-        auto r = (*store)->Append("s-" + std::to_string(t) + "-" + std::to_string(n % 7), ExpectedVersion::Any(),
-                                  events);
+        auto r = (*store)->Append("s-" + std::to_string(t) + "-" + std::to_string(n % 7),
+                                  ExpectedVersion::Any(), events);
         if (!r.ok()) {
           std::fprintf(stderr, "append: %s\n", r.error().message.c_str());
           _exit(1);

@@ -25,7 +25,9 @@ struct Backend {
   std::function<std::unique_ptr<EventStore>(const std::string& dir, const Clock* clock)> open;
 };
 
-void PrintTo(const Backend& b, std::ostream* os) { *os << b.name; }
+void PrintTo(const Backend& b, std::ostream* os) {
+  *os << b.name;
+}
 
 std::unique_ptr<EventStore> OpenRocks(const std::string& dir, const Clock* clock) {
   RocksDbStoreOptions options;
@@ -314,7 +316,8 @@ TEST_P(EventStoreConformanceTest, SubscriptionCatchesUpThenFollowsLiveAppends) {
   for (int i = 0; i < 50; ++i) MustAppend("s", ExpectedVersion::Any(), MakeEvents(1));
   Subscription subscription(*store_, 1);
   std::thread writer([&] {
-    for (int i = 0; i < 300; ++i) MustAppend("s" + std::to_string(i % 4), ExpectedVersion::Any(), MakeEvents(1 + i % 3));
+    for (int i = 0; i < 300; ++i)
+      MustAppend("s" + std::to_string(i % 4), ExpectedVersion::Any(), MakeEvents(1 + i % 3));
   });
   const std::uint64_t total = 50 + 300 + 300;  // 1 + i % 3 events, summed over i
   std::vector<std::uint64_t> seen;
@@ -355,7 +358,8 @@ TEST_P(EventStoreConformanceTest, HashChainVerifies) {
   auto events = store_->ReadAll(1, 2);
   EXPECT_EQ(events->events[1].prev_hash().size(), 32u);
   auto digest = Sha256(events->events[0].bytes());
-  EXPECT_EQ(events->events[1].prev_hash(), std::string_view(reinterpret_cast<const char*>(digest.data()), 32));
+  EXPECT_EQ(events->events[1].prev_hash(),
+            std::string_view(reinterpret_cast<const char*>(digest.data()), 32));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, EventStoreConformanceTest,

@@ -26,14 +26,16 @@ class RocksDbStoreTest : public ::testing::Test {
 
   void Fill(int events) {
     auto store = Open();
-    for (int i = 0; i < events; ++i) ASSERT_TRUE(store->Append("s", ExpectedVersion::Any(), MakeEvents(1)).ok());
+    for (int i = 0; i < events; ++i)
+      ASSERT_TRUE(store->Append("s", ExpectedVersion::Any(), MakeEvents(1)).ok());
   }
 
   // Edits the log behind the store's back, as a disk fault or an attacker would.
   void Tamper(const std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle* log)>& edit) {
-    std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-        {rocksdb::kDefaultColumnFamilyName, {}}, {keys::kLogFamily, {}},
-        {keys::kStreamsFamily, {}}, {keys::kEventIdsFamily, {}}};
+    std::vector<rocksdb::ColumnFamilyDescriptor> families = {{rocksdb::kDefaultColumnFamilyName, {}},
+                                                             {keys::kLogFamily, {}},
+                                                             {keys::kStreamsFamily, {}},
+                                                             {keys::kEventIdsFamily, {}}};
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* db = nullptr;
     ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir_.str("log"), families, &handles, &db).ok());

@@ -26,15 +26,16 @@ class HttpClient {
  public:
   explicit HttpClient(unsigned short port) : port_(port) { Connect(); }
 
-  HttpResponse Request(boost::beast::http::verb method, const std::string& target, const std::string& body = "",
-                       const std::map<std::string, std::string>& headers = {}) {
+  HttpResponse Request(boost::beast::http::verb method, const std::string& target,
+                       const std::string& body = "", const std::map<std::string, std::string>& headers = {}) {
     namespace http = boost::beast::http;
     http::request<http::string_body> req{method, target, 11};
     req.set(http::field::host, "127.0.0.1");
     for (const auto& [name, value] : headers) req.set(name, value);
     if (!body.empty()) {
       req.body() = body;
-      if (req.find(http::field::content_type) == req.end()) req.set(http::field::content_type, "application/json");
+      if (req.find(http::field::content_type) == req.end())
+        req.set(http::field::content_type, "application/json");
     }
     req.prepare_payload();
     http::write(*stream_, req);
