@@ -3,19 +3,6 @@
 #include <boost/json.hpp>
 
 namespace parley::api {
-namespace {
-
-Response Json(const Request& request, http::status status, const boost::json::value& body) {
-  Response res{status, request.version()};
-  res.set(http::field::content_type, "application/json");
-  res.keep_alive(request.keep_alive());
-  res.body() = boost::json::serialize(body);
-  res.prepare_payload();
-  return res;
-}
-
-}  // namespace
-
 Response Route(Services& services, const Request& request) {
   const std::string_view target = request.target();
   const std::string_view path = target.substr(0, target.find('?'));
@@ -24,8 +11,8 @@ Response Route(Services& services, const Request& request) {
       return ErrorResponse(request, http::status::method_not_allowed, "invalid_argument",
                            "Only GET is allowed on /healthz.");
     }
-    return Json(request, http::status::ok,
-                {{"status", "ok"}, {"log_position", services.store.LastPosition()}});
+    return JsonResponse(request, http::status::ok,
+                        {{"status", "ok"}, {"log_position", services.store.LastPosition()}});
   }
   return ErrorResponse(request, http::status::not_found, "not_found", "There is nothing at this path.");
 }

@@ -18,15 +18,18 @@ using tcp = asio::ip::tcp;
 
 }  // namespace
 
-Response ErrorResponse(const Request& request, http::status status, std::string_view code,
-                       std::string_view message) {
+Response JsonResponse(const Request& request, http::status status, const boost::json::value& body) {
   Response res{status, request.version()};
   res.set(http::field::content_type, "application/json");
   res.keep_alive(request.keep_alive());
-  boost::json::object error{{"code", code}, {"message", message}};
-  res.body() = boost::json::serialize(boost::json::object{{"error", std::move(error)}});
+  res.body() = boost::json::serialize(body);
   res.prepare_payload();
   return res;
+}
+
+Response ErrorResponse(const Request& request, http::status status, std::string_view code,
+                       std::string_view message) {
+  return JsonResponse(request, status, {{"error", {{"code", code}, {"message", message}}}});
 }
 
 struct Server::Impl {

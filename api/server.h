@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/beast/http.hpp>
+#include <boost/json/value.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -46,6 +47,9 @@ class Server {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// A response whose body is `body` serialized as JSON.
+Response JsonResponse(const Request& request, http::status status, const boost::json::value& body);
 
 // The JSON error body of SPEC.md: {"error": {"code": ..., "message": ...}}.
 Response ErrorResponse(const Request& request, http::status status, std::string_view code,

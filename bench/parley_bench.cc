@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <random>
 #include <thread>
 
@@ -57,6 +58,13 @@ std::string Id(const char* prefix, std::uint64_t n) {
   return id;
 }
 
+// Runs body(0) ... body(n - 1) on n threads and waits for them all.
+void RunOnThreads(int n, const std::function<void(int)>& body) {
+  std::vector<std::thread> threads;
+  for (int t = 0; t < n; ++t) threads.emplace_back(body, t);
+  for (auto& th : threads) th.join();
+}
+
 EventData OneEvent(const std::string& id) {
   EventData e;
   e.id = id;
@@ -92,19 +100,15 @@ void BM_Append(benchmark::State& state) {
   std::atomic<long> next_id{0};
   std::atomic<bool> failed{false};
   for (auto _ : state) {
-    std::vector<std::thread> threads;
-    for (int t = 0; t < appenders; ++t) {
-      threads.emplace_back([&, t] {
-        for (int i = 0; i < per_thread; ++i) {
-          std::vector<EventData> events{OneEvent(Id("e", next_id++))};
-          // Each command targets its own conversation-like stream.
-          auto r = store->Append("conv-" + std::to_string(t) + "-" + std::to_string(i % 50),
-                                 ExpectedVersion::Any(), events);
-          if (!r.ok()) failed = true;
-        }
-      });
-    }
-    for (auto& th : threads) th.join();
+    RunOnThreads(appenders, [&](int t) {
+      for (int i = 0; i < per_thread; ++i) {
+        std::vector<EventData> events{OneEvent(Id("e", next_id++))};
+        // Each command targets its own conversation-like stream.
+        auto r = store->Append("conv-" + std::to_string(t) + "-" + std::to_string(i % 50),
+                               ExpectedVersion::Any(), events);
+        if (!r.ok()) failed = true;
+      }
+    });
   }
   if (failed) state.SkipWithError("an append failed");
   state.SetItemsProcessed(state.iterations() * appenders * per_thread);
@@ -150,16 +154,12 @@ void BM_RawRocksConcurrentSyncPut(benchmark::State& state) {
   const std::string value(kValueBytes, 'v');
   std::atomic<std::uint64_t> key{0};
   for (auto _ : state) {
-    std::vector<std::thread> threads;
-    for (int t = 0; t < writers; ++t) {
-      threads.emplace_back([&] {
-        rocksdb::WriteOptions wo;
-        wo.sync = true;
-        for (int i = 0; i < per_thread; ++i)
-          raw.db->Put(wo, keys::EncodeU64(++key), value).PermitUncheckedError();
-      });
-    }
-    for (auto& th : threads) th.join();
+    RunOnThreads(writers, [&](int) {
+      rocksdb::WriteOptions wo;
+      wo.sync = true;
+      for (int i = 0; i < per_thread; ++i)
+        raw.db->Put(wo, keys::EncodeU64(++key), value).PermitUncheckedError();
+    });
   }
   state.SetItemsProcessed(state.iterations() * writers * per_thread);
 }

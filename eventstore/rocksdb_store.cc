@@ -47,23 +47,40 @@ bool StartsWith(const rocksdb::Slice& s, std::string_view prefix) {
   return s.size() >= prefix.size() && std::memcmp(s.data(), prefix.data(), prefix.size()) == 0;
 }
 
-Result<void> ValidateAppend(std::string_view stream, std::span<const EventData> events) {
+Result<void> ValidateStreamId(std::string_view stream) {
   if (stream.empty()) return Error::InvalidArgument("stream id is empty");
   if (stream.size() > kMaxStreamIdBytes) return Error::InvalidArgument("stream id is longer than 512 bytes");
   if (stream.find('\0') != std::string_view::npos)
     return Error::InvalidArgument("stream id holds a NUL byte");
+  return {};
+}
+
+Result<void> ValidateAppend(std::string_view stream, std::span<const EventData> events) {
+  if (auto valid = ValidateStreamId(stream); !valid.ok()) return valid;
   if (events.empty()) return Error::InvalidArgument("an append needs at least one event");
   if (events.size() > kMaxEventsPerAppend) return Error::TooLarge("more than 10000 events in one append");
-  std::unordered_set<std::string_view> ids;
+  std::unordered_set<std::string_view> ids;  // only filled for several events
   for (const EventData& e : events) {
     if (e.id.empty()) return Error::InvalidArgument("an event has an empty id");
     if (e.id.size() > kMaxEventIdBytes) return Error::InvalidArgument("an event id is longer than 256 bytes");
     if (e.type.empty()) return Error::InvalidArgument("event " + e.id + " has no type");
     if (EventSize(e) > kMaxEventBytes) return Error::TooLarge("event " + e.id + " is larger than 1 MiB");
-    if (!ids.insert(e.id).second)
+    if (events.size() > 1 && !ids.insert(e.id).second)
       return Error::InvalidArgument("event id " + e.id + " appears twice in one append");
   }
   return {};
+}
+
+// The view of `bytes` if they are a well-formed envelope stored at `position`.
+Result<EventView> CheckedEnvelope(std::string_view bytes, std::uint64_t position) {
+  if (!VerifyEnvelope(bytes)) {
+    return Error::Corruption("event " + std::to_string(position) + " is not a valid envelope", position);
+  }
+  EventView view(bytes);
+  if (view.position() != position) {
+    return Error::Corruption("event " + std::to_string(position) + " records another position", position);
+  }
+  return view;
 }
 
 // A reusable buffer with malloc's alignment, since FlatBuffers reads
@@ -151,6 +168,12 @@ class RocksDbStore final : public EventStore {
   Result<std::uint64_t> CurrentVersion(std::string_view stream);
   Result<std::uint64_t> ReadStreamVersion(std::string_view stream);
   Result<RecordedEvent> ReadAt(std::uint64_t position);
+  // Walks the log from `from` to `to` (both stored), checking that no
+  // position is missing and every envelope verifies at its own position,
+  // and calls `visit` until it returns false. Returns the last position
+  // visited. `sequential`: a long scan (read-ahead, no cache fill).
+  Result<std::uint64_t> Scan(std::uint64_t from, std::uint64_t to, bool sequential,
+                             const std::function<bool(const EventView&)>& visit);
   std::unique_ptr<rocksdb::Iterator> LogIterator(bool sequential);
 
   const RocksDbStoreOptions options_;
@@ -278,14 +301,13 @@ Result<void> RocksDbStore::Open() {
   if (!it->status().ok()) return FromStatus(it->status(), "cannot read the log's head");
   if (it->Valid()) {
     auto position = keys::DecodeU64(it->key().ToStringView());
+    if (!position) return Error::Corruption("the last key of the log is not a position", 0);
     AlignedCopy copy;
-    std::string_view bytes = copy.Assign(it->value());
-    if (!position || !VerifyEnvelope(bytes)) {
-      return Error::Corruption("the last event of the log does not verify", position.value_or(0));
-    }
+    auto head = CheckedEnvelope(copy.Assign(it->value()), *position);
+    if (!head.ok()) return head.error();
     head_position_ = *position;
-    head_hash_ = Sha256(bytes);
-    head_timestamp_ = EventView(bytes).timestamp();
+    head_hash_ = Sha256(head->bytes());
+    head_timestamp_ = head->timestamp();
   }
   committed_.store(head_position_, std::memory_order_release);
   if (!options_.read_only) {
@@ -552,9 +574,7 @@ Result<std::uint64_t> RocksDbStore::ReadStreamVersion(std::string_view stream) {
 }
 
 Result<std::uint64_t> RocksDbStore::StreamVersion(std::string_view stream) {
-  if (stream.empty() || stream.find('\0') != std::string_view::npos) {
-    return Error::InvalidArgument("stream id is empty or holds a NUL byte");
-  }
+  if (auto valid = ValidateStreamId(stream); !valid.ok()) return valid.error();
   return ReadStreamVersion(stream);
 }
 
@@ -563,18 +583,13 @@ Result<RecordedEvent> RocksDbStore::ReadAt(std::uint64_t position) {
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), log_, keys::LogKey(position), &bytes);
   if (s.IsNotFound()) return Error::Corruption("no event at indexed position", position);
   if (!s.ok()) return FromStatus(s, "cannot read position " + std::to_string(position));
-  if (!VerifyEnvelope(bytes)) return Error::Corruption("event does not verify", position);
-  RecordedEvent event(std::move(bytes));
-  if (event.position() != position)
-    return Error::Corruption("event is stored at the wrong position", position);
-  return event;
+  if (auto checked = CheckedEnvelope(bytes, position); !checked.ok()) return checked.error();
+  return RecordedEvent(std::move(bytes));
 }
 
 Result<std::vector<RecordedEvent>> RocksDbStore::ReadStream(std::string_view stream, std::uint64_t from,
                                                             Direction direction, std::size_t max_count) {
-  if (stream.empty() || stream.find('\0') != std::string_view::npos) {
-    return Error::InvalidArgument("stream id is empty or holds a NUL byte");
-  }
+  if (auto valid = ValidateStreamId(stream); !valid.ok()) return valid.error();
   std::string prefix = keys::StreamPrefix(stream);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_));
   std::vector<std::uint64_t> positions;
@@ -605,56 +620,48 @@ Result<std::vector<RecordedEvent>> RocksDbStore::ReadStream(std::string_view str
   return events;
 }
 
+Result<std::uint64_t> RocksDbStore::Scan(std::uint64_t from, std::uint64_t to, bool sequential,
+                                         const std::function<bool(const EventView&)>& visit) {
+  auto it = LogIterator(sequential);
+  AlignedCopy copy;
+  std::uint64_t expected = from;
+  for (it->Seek(keys::LogKey(from)); it->Valid() && expected <= to; it->Next()) {
+    auto position = keys::DecodeU64(it->key().ToStringView());
+    if (!position || *position != expected) break;  // a gap: reported below
+    auto view = CheckedEnvelope(copy.Assign(it->value()), expected);
+    if (!view.ok()) return view.error();
+    ++expected;
+    if (!visit(*view)) return expected - 1;
+  }
+  if (!it->status().ok()) return FromStatus(it->status(), "cannot read the log");
+  if (expected <= to) {
+    return Error::Corruption("event " + std::to_string(expected) + " is missing from the log", expected);
+  }
+  return expected - 1;
+}
+
 Result<std::uint64_t> RocksDbStore::ForEach(std::uint64_t from, std::uint64_t to,
                                             const std::function<bool(const EventView&)>& visit) {
   if (from == 0) from = 1;
   to = std::min(to, LastPosition());
-  std::uint64_t expected = from;
   if (from > to) return from - 1;
-  auto it = LogIterator(true);
-  AlignedCopy copy;
-  for (it->Seek(keys::LogKey(from)); it->Valid(); it->Next()) {
-    auto position = keys::DecodeU64(it->key().ToStringView());
-    if (!position || *position > to) break;
-    if (*position != expected) return Error::Corruption("the log has a gap", expected);
-    std::string_view bytes = copy.Assign(it->value());
-    if (!VerifyEnvelope(bytes)) return Error::Corruption("event does not verify", expected);
-    EventView view(bytes);
-    if (view.position() != expected)
-      return Error::Corruption("event is stored at the wrong position", expected);
-    ++expected;
-    if (!visit(view)) return expected - 1;
-  }
-  if (!it->status().ok()) return FromStatus(it->status(), "cannot scan the log");
-  if (expected <= to) return Error::Corruption("the log ends before its head", expected);
-  return expected - 1;
+  return Scan(from, to, true, visit);
 }
 
 Result<ReadAllPage> RocksDbStore::ReadAll(std::uint64_t from, std::size_t max_count) {
   if (from == 0) from = 1;
   ReadAllPage page;
   page.next_position = from;
-  if (max_count == 0) return page;
   const std::uint64_t last = LastPosition();
-  if (from > last) return page;
+  if (max_count == 0 || from > last) return page;
   const std::uint64_t to = from + std::min<std::uint64_t>(max_count, last - from + 1) - 1;
   page.events.reserve(to - from + 1);
-  auto it = std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(rocksdb::ReadOptions(), log_));
-  std::uint64_t expected = from;
-  for (it->Seek(keys::LogKey(from)); it->Valid() && expected <= to; it->Next()) {
-    auto position = keys::DecodeU64(it->key().ToStringView());
-    if (!position || *position != expected) return Error::Corruption("the log has a gap", expected);
-    std::string bytes(it->value().data(), it->value().size());
-    if (!VerifyEnvelope(bytes)) return Error::Corruption("event does not verify", expected);
-    page.events.emplace_back(std::move(bytes));
-    if (page.events.back().position() != expected) {
-      return Error::Corruption("event is stored at the wrong position", expected);
-    }
-    ++expected;
-  }
-  if (!it->status().ok()) return FromStatus(it->status(), "cannot read the log");
-  if (expected <= to) return Error::Corruption("the log ends before its head", expected);
-  page.next_position = expected;
+  auto scanned = Scan(from, to, false, [&](const EventView& e) {
+    page.events.emplace_back(std::string(e.bytes()));
+    return true;
+  });
+  if (!scanned.ok()) return scanned.error();
+  page.next_position = *scanned + 1;
   return page;
 }
 
@@ -676,36 +683,22 @@ Result<VerifyReport> RocksDbStore::Verify(std::uint64_t from, std::uint64_t to) 
     prev = Sha256(before->bytes());
   }
   if (from > to) return report;
-  auto it = LogIterator(true);
-  AlignedCopy copy;
-  std::uint64_t expected = from;
-  for (it->Seek(keys::LogKey(from)); it->Valid() && expected <= to; it->Next()) {
-    auto position = keys::DecodeU64(it->key().ToStringView());
-    if (!position || *position != expected) {
-      return Error::Corruption("event " + std::to_string(expected) + " is missing from the log", expected);
+  std::optional<Error> broken;
+  auto scanned = Scan(from, to, true, [&](const EventView& e) {
+    if (e.prev_hash() != std::string_view(reinterpret_cast<const char*>(prev.data()), prev.size())) {
+      broken =
+          Error::Corruption("event " + std::to_string(e.position()) + " does not match the hash of event " +
+                                std::to_string(e.position() - 1) + " (one of the two was altered)",
+                            e.position());
+      return false;
     }
-    std::string_view bytes = copy.Assign(it->value());
-    if (!VerifyEnvelope(bytes)) {
-      return Error::Corruption("event " + std::to_string(expected) + " is not a valid envelope", expected);
-    }
-    EventView view(bytes);
-    if (view.position() != expected) {
-      return Error::Corruption("event " + std::to_string(expected) + " records another position", expected);
-    }
-    if (view.prev_hash() != std::string_view(reinterpret_cast<const char*>(prev.data()), prev.size())) {
-      return Error::Corruption("event " + std::to_string(expected) + " does not match the hash of event " +
-                                   std::to_string(expected - 1) + " (one of the two was altered)",
-                               expected);
-    }
-    prev = Sha256(bytes);
+    prev = Sha256(e.bytes());
     report.checked++;
-    report.last_position = expected;
-    ++expected;
-  }
-  if (!it->status().ok()) return FromStatus(it->status(), "cannot scan the log");
-  if (expected <= to) {
-    return Error::Corruption("event " + std::to_string(expected) + " is missing from the log", expected);
-  }
+    report.last_position = e.position();
+    return true;
+  });
+  if (!scanned.ok()) return scanned.error();
+  if (broken) return *broken;
   // The head record seals the last event, which no successor covers yet.
   if (to == head && head > 0) {
     std::string sealed;

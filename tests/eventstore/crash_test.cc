@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,33 +14,11 @@
 #include <sstream>
 
 #include "eventstore/event_store.h"
+#include "tests/testing/child_process.h"
 #include "tests/testing/temp_dir.h"
-
-extern char** environ;
 
 namespace parley::eventstore {
 namespace {
-
-struct Child {
-  pid_t pid;
-  int out;  // read end of its standard output
-};
-
-Child SpawnWriter(const std::string& dir) {
-  int fds[2];
-  EXPECT_EQ(pipe(fds), 0);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addclose(&actions, fds[0]);
-  std::string program = PARLEY_CRASH_WRITER;
-  char* argv[] = {program.data(), const_cast<char*>(dir.c_str()), nullptr};
-  pid_t pid = 0;
-  EXPECT_EQ(posix_spawn(&pid, program.c_str(), &actions, nullptr, argv, environ), 0);
-  posix_spawn_file_actions_destroy(&actions);
-  close(fds[1]);
-  return {pid, fds[0]};
-}
 
 // Reads what is available within `timeout_ms`; returns false at end of file.
 bool ReadSome(int fd, std::string& into, int timeout_ms) {
@@ -61,22 +38,22 @@ TEST(CrashTest, KillNineNeverLosesAnAcknowledgedEventNorHalfWritesACommand) {
   std::map<std::string, std::uint64_t> acked;  // command -> position of its last event
   int cycles_with_acks = 0;
   for (int cycle = 0; cycle < kCycles; ++cycle) {
-    Child child = SpawnWriter(dir.str("log"));
+    testing::ChildProcess child = testing::SpawnWithStdoutPipe({PARLEY_CRASH_WRITER, dir.str("log")});
     std::string out;
     // Wait for the first acknowledgement, then let it run a random while.
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (out.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-      ASSERT_TRUE(ReadSome(child.out, out, 50)) << "the writer exited early";
+      ASSERT_TRUE(ReadSome(child.stdout_fd, out, 50)) << "the writer exited early";
     }
     auto kill_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(rng() % 40);
-    while (std::chrono::steady_clock::now() < kill_at) ReadSome(child.out, out, 1);
+    while (std::chrono::steady_clock::now() < kill_at) ReadSome(child.stdout_fd, out, 1);
     ASSERT_EQ(kill(child.pid, SIGKILL), 0);
     int status = 0;
     ASSERT_EQ(waitpid(child.pid, &status, 0), child.pid);
     ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "the writer failed by itself";
-    while (ReadSome(child.out, out, 1000)) {
+    while (ReadSome(child.stdout_fd, out, 1000)) {
     }
-    close(child.out);
+    close(child.stdout_fd);
 
     std::istringstream lines(out);
     std::string command;

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-extern char** environ;
+#include "tests/testing/child_process.h"
 
 namespace parley::testing {
 
@@ -24,20 +23,9 @@ class ParleydProcess {
   ParleydProcess(const std::string& data_dir, std::vector<std::string> extra = {}) {
     std::vector<std::string> args = {PARLEYD_PATH, "--port", "0", "--data", data_dir};
     args.insert(args.end(), extra.begin(), extra.end());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int fds[2];
-    if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&actions, fds[0]);
-    int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    close(fds[1]);
-    if (rc != 0) throw std::runtime_error("cannot start parleyd");
-    out_ = fds[0];
+    ChildProcess child = SpawnWithStdoutPipe(std::move(args));
+    pid_ = child.pid;
+    out_ = child.stdout_fd;
     std::string line = ReadLine(std::chrono::seconds(60));
     const std::string prefix = "listening on 127.0.0.1:";
     if (line.rfind(prefix, 0) != 0) throw std::runtime_error("parleyd said: " + line);

@@ -1,0 +1,44 @@
+// Starts a program as a child process whose standard output is a pipe the
+// test reads (the crash writer, parleyd).
+#pragma once
+
+#include <spawn.h>
+#include <unistd.h>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace parley::testing {
+
+struct ChildProcess {
+  pid_t pid = -1;
+  int stdout_fd = -1;  // read end of its standard output
+};
+
+// Runs args[0] with the arguments that follow; throws if it cannot start.
+inline ChildProcess SpawnWithStdoutPipe(std::vector<std::string> args) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int fds[2];
+  if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&actions, fds[0]);
+  ChildProcess child;
+  int rc = posix_spawn(&child.pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(fds[1]);
+  if (rc != 0) {
+    close(fds[0]);
+    throw std::runtime_error("cannot start " + args[0]);
+  }
+  child.stdout_fd = fds[0];
+  return child;
+}
+
+}  // namespace parley::testing
