@@ -116,6 +116,7 @@ class RocksDbStore final : public EventStore {
   Result<VerifyReport> Verify(std::uint64_t from, std::uint64_t to) override;
   void Close() override;
   StoreStats Stats() const override;
+  Result<void> CompactAll();
 
  private:
   // One caller's append, waiting in the queue. Its spans point into the
@@ -258,8 +259,9 @@ Result<void> RocksDbStore::Open() {
     cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     cf.write_buffer_size = options_.write_buffer_bytes;
     cf.max_write_buffer_number = 3;
+    // LZ4 at every level: replay reads the whole log, and ZSTD at the bottom
+    // level (where most of it lies) decompresses several times slower.
     cf.compression = rocksdb::kLZ4Compression;
-    cf.bottommost_compression = rocksdb::kZSTD;
     if (point_lookups) {
       // Most look-ups (is this event id new? the stream's last version?)
       // miss: a memtable bloom filter answers them without a skiplist search.
@@ -345,6 +347,16 @@ void RocksDbStore::Close() {
     closed_ = true;
   }
   wait_cv_.notify_all();
+}
+
+Result<void> RocksDbStore::CompactAll() {
+  rocksdb::CompactRangeOptions options;
+  options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
+  for (auto* family : handles_) {
+    rocksdb::Status s = db_->CompactRange(options, family, nullptr, nullptr);
+    if (!s.ok()) return FromStatus(s, "cannot compact the event log");
+  }
+  return {};
 }
 
 StoreStats RocksDbStore::Stats() const {
@@ -725,6 +737,12 @@ Result<VerifyReport> RocksDbStore::Verify(std::uint64_t from, std::uint64_t to) 
 
 Result<std::unique_ptr<EventStore>> OpenRocksDbStore(const RocksDbStoreOptions& options) {
   return OpenRocksDbStoreWithEnv(options, nullptr);
+}
+
+Result<void> CompactRocksDbStore(const RocksDbStoreOptions& options) {
+  RocksDbStore store(options, nullptr);
+  if (auto opened = store.Open(); !opened.ok()) return opened.error();
+  return store.CompactAll();
 }
 
 Result<std::unique_ptr<EventStore>> OpenRocksDbStoreWithEnv(const RocksDbStoreOptions& options,

@@ -1,5 +1,5 @@
-// Internal to eventstore/ and its tests: opening the RocksDB store over a
-// given RocksDB Env (tests pass one that can drop unsynced writes).
+// Internal to eventstore/, its tests and benchmarks: RocksDB-specific entry
+// points beside the EventStore interface.
 #pragma once
 
 #include <rocksdb/env.h>
@@ -10,5 +10,9 @@ namespace parley::eventstore {
 
 Result<std::unique_ptr<EventStore>> OpenRocksDbStoreWithEnv(const RocksDbStoreOptions& options,
                                                             rocksdb::Env* env);
+
+// Flushes the memtables and compacts every column family of a closed store
+// into its bottom level, as a long-lived log mostly is (benchmarks, upkeep).
+Result<void> CompactRocksDbStore(const RocksDbStoreOptions& options);
 
 }  // namespace parley::eventstore

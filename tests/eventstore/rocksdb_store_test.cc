@@ -6,6 +6,7 @@
 #include <rocksdb/db.h>
 
 #include "eventstore/keys.h"
+#include "eventstore/rocksdb_store.h"
 #include "tests/testing/events.h"
 #include "tests/testing/temp_dir.h"
 
@@ -149,6 +150,23 @@ TEST_F(RocksDbStoreTest, DeletedEventIsFoundAsMissing) {
   auto page = store->ReadAll(1, 100);
   ASSERT_FALSE(page.ok());
   EXPECT_EQ(page.error().detail, 3u);
+}
+
+TEST_F(RocksDbStoreTest, CompactionKeepsEveryEventReadableAndTheChainWhole) {
+  Fill(50);
+  RocksDbStoreOptions options;
+  options.path = dir_.str("log");
+  auto compacted = CompactRocksDbStore(options);
+  ASSERT_TRUE(compacted.ok()) << compacted.error().message;
+  auto store = Open();
+  EXPECT_EQ(store->LastPosition(), 50u);
+  EXPECT_EQ(store->ReadStream("s", 1, Direction::kForward, 100)->size(), 50u);
+  auto verified = store->Verify(1, kEndOfStream);
+  ASSERT_TRUE(verified.ok()) << verified.error().message;
+  EXPECT_EQ(verified->checked, 50u);
+  auto next = store->Append("s", ExpectedVersion::Exactly(50), MakeEvents(1));
+  ASSERT_TRUE(next.ok()) << next.error().message;
+  EXPECT_EQ(next->position, 51u);
 }
 
 TEST_F(RocksDbStoreTest, ReadOnlyOpenReadsButRefusesAppends) {
