@@ -8,6 +8,10 @@ const char* ToString(ErrorCode code) {
       return "invalid_argument";
     case ErrorCode::kNotFound:
       return "not_found";
+    case ErrorCode::kForbidden:
+      return "forbidden";
+    case ErrorCode::kConversationClosed:
+      return "conversation_closed";
     case ErrorCode::kConflict:
       return "conflict";
     case ErrorCode::kTooLarge:

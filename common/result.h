@@ -14,13 +14,15 @@ namespace parley {
 
 // What the caller should do next decides the code, not where it failed.
 enum class ErrorCode {
-  kInvalidArgument,  // fix the request; retrying it as is fails again
-  kNotFound,         // it does not exist (or the caller may not see it)
-  kConflict,         // the state moved on: re-read, then decide again
-  kTooLarge,         // the request is over a size limit
-  kCorruption,       // stored bytes failed verification
-  kUnavailable,      // try again later: the store is closed or overloaded
-  kInternal,         // a bug or an I/O failure; logged, not the caller's fault
+  kInvalidArgument,     // fix the request; retrying it as is fails again
+  kNotFound,            // it does not exist (or the caller may not see it)
+  kForbidden,           // the caller sees it but may not do this
+  kConversationClosed,  // the conversation is closed: reopen it first
+  kConflict,            // the state moved on: re-read, then decide again
+  kTooLarge,            // the request is over a size limit
+  kCorruption,          // stored bytes failed verification
+  kUnavailable,         // try again later: the store is closed or overloaded
+  kInternal,            // a bug or an I/O failure; logged, not the caller's fault
 };
 
 const char* ToString(ErrorCode code);
@@ -34,6 +36,10 @@ struct Error {
 
   static Error InvalidArgument(std::string m) { return {ErrorCode::kInvalidArgument, std::move(m)}; }
   static Error NotFound(std::string m) { return {ErrorCode::kNotFound, std::move(m)}; }
+  static Error Forbidden(std::string m) { return {ErrorCode::kForbidden, std::move(m)}; }
+  static Error ConversationClosed() {
+    return {ErrorCode::kConversationClosed, "The conversation is closed; reopen it first."};
+  }
   static Error Conflict(std::string m, std::uint64_t actual) {
     return {ErrorCode::kConflict, std::move(m), actual};
   }
