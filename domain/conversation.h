@@ -60,6 +60,7 @@ struct ConversationStarted {
   std::vector<std::string> participants;  // staff
   Reminders reminders;
   Micros at = 0;
+  bool operator==(const ConversationStarted&) const = default;
 };
 struct MessagePosted {
   std::string message, author;
@@ -68,37 +69,45 @@ struct MessagePosted {
   std::vector<AttachmentRef> attachments;
   std::vector<std::string> mentions;
   Micros at = 0;
+  bool operator==(const MessagePosted&) const = default;
 };
 struct MessageEdited {
   std::string message, body;
   Micros at = 0;
+  bool operator==(const MessageEdited&) const = default;
 };
 struct MessageDeleted {
   std::string message;
   Micros at = 0;
+  bool operator==(const MessageDeleted&) const = default;
 };
 struct NoteAdded {
   std::string note, author, body;
   std::vector<std::string> mentions;
   Micros at = 0;
+  bool operator==(const NoteAdded&) const = default;
 };
 struct ParticipantAdded {
   std::string user, by;
   bool by_mention = false;
   Micros at = 0;
+  bool operator==(const ParticipantAdded&) const = default;
 };
 struct ReadMarked {
   std::string user;
   std::uint64_t up_to = 0;  // thread ordinal of the last item read
   Micros at = 0;
+  bool operator==(const ReadMarked&) const = default;
 };
 struct ConversationClosed {
   std::string by;
   Micros at = 0;
+  bool operator==(const ConversationClosed&) const = default;
 };
 struct ConversationReopened {
   std::string by;
   Micros at = 0;
+  bool operator==(const ConversationReopened&) const = default;
 };
 
 using Event = std::variant<ConversationStarted, MessagePosted, MessageEdited, MessageDeleted, NoteAdded,

@@ -1,0 +1,209 @@
+#include "domain/event_codec.h"
+
+#include <functional>
+#include <map>
+
+#include "domain/events_generated.h"
+
+namespace parley::domain {
+namespace {
+
+using flatbuffers::FlatBufferBuilder;
+using flatbuffers::Offset;
+using flatbuffers::String;
+using flatbuffers::Vector;
+
+template <class... Fs>
+struct Overloaded : Fs... {
+  using Fs::operator()...;
+};
+
+fb::Side ToFb(Side side) {
+  return side == Side::kClient ? fb::Side::Client : fb::Side::Firm;
+}
+Side FromFb(fb::Side side) {
+  return side == fb::Side::Client ? Side::kClient : Side::kFirm;
+}
+
+std::string Str(const String* s) {
+  return s == nullptr ? std::string() : s->str();
+}
+
+std::vector<std::string> Strings(const Vector<Offset<String>>* list) {
+  std::vector<std::string> out;
+  if (list != nullptr) {
+    for (const String* s : *list) out.push_back(Str(s));
+  }
+  return out;
+}
+
+std::vector<AttachmentRef> Attachments(const Vector<Offset<fb::AttachmentRef>>* list) {
+  std::vector<AttachmentRef> out;
+  if (list != nullptr) {
+    for (const fb::AttachmentRef* a : *list) {
+      out.push_back({Str(a->upload_id()), Str(a->external_id()), Str(a->name())});
+    }
+  }
+  return out;
+}
+
+// Children (strings, vectors) are built before the table that holds them.
+Offset<void> Build(FlatBufferBuilder& fbb, const Event& event) {
+  auto str = [&](const std::string& s) { return fbb.CreateString(s); };
+  return std::visit(
+      Overloaded{
+          [&](const ConversationStarted& e) {
+            fb::Reminders reminders(e.reminders.enabled, e.reminders.every_days, e.reminders.count);
+            auto conversation = str(e.conversation), firm = str(e.firm), dossier = str(e.dossier),
+                 subject = str(e.subject), audience = str(e.audience.user), started_by = str(e.started_by);
+            auto participants = fbb.CreateVectorOfStrings(e.participants);
+            return fb::CreateConversationStarted(fbb, conversation, firm, dossier, subject, audience,
+                                                 started_by, ToFb(e.starter_side), participants, &reminders,
+                                                 e.at)
+                .Union();
+          },
+          [&](const MessagePosted& e) {
+            std::vector<Offset<fb::AttachmentRef>> refs;
+            for (const AttachmentRef& a : e.attachments) {
+              auto upload = str(a.upload_id), external = str(a.external_id), name = str(a.name);
+              refs.push_back(fb::CreateAttachmentRef(fbb, upload, external, name));
+            }
+            auto attachments = fbb.CreateVector(refs);
+            auto message = str(e.message), author = str(e.author), body = str(e.body);
+            auto mentions = fbb.CreateVectorOfStrings(e.mentions);
+            return fb::CreateMessagePosted(fbb, message, author, ToFb(e.side), body, attachments, mentions,
+                                           e.at)
+                .Union();
+          },
+          [&](const MessageEdited& e) {
+            auto message = str(e.message), body = str(e.body);
+            return fb::CreateMessageEdited(fbb, message, body, e.at).Union();
+          },
+          [&](const MessageDeleted& e) {
+            return fb::CreateMessageDeleted(fbb, str(e.message), e.at).Union();
+          },
+          [&](const NoteAdded& e) {
+            auto note = str(e.note), author = str(e.author), body = str(e.body);
+            auto mentions = fbb.CreateVectorOfStrings(e.mentions);
+            return fb::CreateNoteAdded(fbb, note, author, body, mentions, e.at).Union();
+          },
+          [&](const ParticipantAdded& e) {
+            auto user = str(e.user), by = str(e.by);
+            return fb::CreateParticipantAdded(fbb, user, by, e.by_mention, e.at).Union();
+          },
+          [&](const ReadMarked& e) { return fb::CreateReadMarked(fbb, str(e.user), e.up_to, e.at).Union(); },
+          [&](const ConversationClosed& e) {
+            return fb::CreateConversationClosed(fbb, str(e.by), e.at).Union();
+          },
+          [&](const ConversationReopened& e) {
+            return fb::CreateConversationReopened(fbb, str(e.by), e.at).Union();
+          },
+      },
+      event);
+}
+
+using Decoder = std::function<Event(const std::uint8_t*)>;
+
+// One decoder per event type: verifies the bytes as that table, then reads it.
+template <class Table>
+std::pair<std::string, std::pair<bool (*)(flatbuffers::Verifier&), Decoder>> Entry(
+    const char* name, Event (*read)(const Table&)) {
+  return {name,
+          {[](flatbuffers::Verifier& v) { return v.VerifyBuffer<Table>(nullptr); },
+           [read](const std::uint8_t* bytes) { return read(*flatbuffers::GetRoot<Table>(bytes)); }}};
+}
+
+const auto& Decoders() {
+  static const std::map<std::string, std::pair<bool (*)(flatbuffers::Verifier&), Decoder>, std::less<>>
+      decoders = {
+          Entry<fb::ConversationStarted>("ConversationStarted",
+                                         [](const fb::ConversationStarted& t) -> Event {
+                                           Reminders reminders;
+                                           if (const fb::Reminders* r = t.reminders())
+                                             reminders = {r->enabled(), r->every_days(), r->count()};
+                                           return ConversationStarted{Str(t.conversation()),
+                                                                      Str(t.firm()),
+                                                                      Str(t.dossier()),
+                                                                      Str(t.subject()),
+                                                                      {Str(t.audience_user())},
+                                                                      Str(t.started_by()),
+                                                                      FromFb(t.starter_side()),
+                                                                      Strings(t.participants()),
+                                                                      reminders,
+                                                                      t.at()};
+                                         }),
+          Entry<fb::MessagePosted>("MessagePosted",
+                                   [](const fb::MessagePosted& t) -> Event {
+                                     return MessagePosted{Str(t.message()),
+                                                          Str(t.author()),
+                                                          FromFb(t.side()),
+                                                          Str(t.body()),
+                                                          Attachments(t.attachments()),
+                                                          Strings(t.mentions()),
+                                                          t.at()};
+                                   }),
+          Entry<fb::MessageEdited>("MessageEdited",
+                                   [](const fb::MessageEdited& t) -> Event {
+                                     return MessageEdited{Str(t.message()), Str(t.body()), t.at()};
+                                   }),
+          Entry<fb::MessageDeleted>("MessageDeleted",
+                                    [](const fb::MessageDeleted& t) -> Event {
+                                      return MessageDeleted{Str(t.message()), t.at()};
+                                    }),
+          Entry<fb::NoteAdded>("NoteAdded",
+                               [](const fb::NoteAdded& t) -> Event {
+                                 return NoteAdded{Str(t.note()), Str(t.author()), Str(t.body()),
+                                                  Strings(t.mentions()), t.at()};
+                               }),
+          Entry<fb::ParticipantAdded>(
+              "ParticipantAdded",
+              [](const fb::ParticipantAdded& t) -> Event {
+                return ParticipantAdded{Str(t.user()), Str(t.by()), t.by_mention(), t.at()};
+              }),
+          Entry<fb::ReadMarked>("ReadMarked",
+                                [](const fb::ReadMarked& t) -> Event {
+                                  return ReadMarked{Str(t.user()), t.up_to(), t.at()};
+                                }),
+          Entry<fb::ConversationClosed>("ConversationClosed",
+                                        [](const fb::ConversationClosed& t) -> Event {
+                                          return ConversationClosed{Str(t.by()), t.at()};
+                                        }),
+          Entry<fb::ConversationReopened>("ConversationReopened",
+                                          [](const fb::ConversationReopened& t) -> Event {
+                                            return ConversationReopened{Str(t.by()), t.at()};
+                                          }),
+      };
+  return decoders;
+}
+
+}  // namespace
+
+std::string EncodeEvent(const Event& event) {
+  FlatBufferBuilder fbb(512);
+  fbb.Finish(Build(fbb, event));
+  return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+}
+
+Result<Event> DecodeEvent(std::string_view type, std::uint32_t schema_version, std::string_view payload) {
+  auto it = Decoders().find(type);
+  if (it == Decoders().end()) return Error::Corruption("unknown event type " + std::string(type), 0);
+  if (schema_version != kEventSchemaVersion) {
+    return Error::Corruption(
+        std::string(type) + " has unknown schema version " + std::to_string(schema_version), 0);
+  }
+  // FlatBuffers reads scalars in place: give it aligned bytes.
+  std::string aligned;
+  const char* data = payload.data();
+  if (reinterpret_cast<std::uintptr_t>(data) % 8 != 0) {
+    aligned.assign(payload);
+    data = aligned.data();
+  }
+  const auto* bytes = reinterpret_cast<const std::uint8_t*>(data);
+  flatbuffers::Verifier verifier(bytes, payload.size());
+  if (payload.size() < 8 || !it->second.first(verifier)) {
+    return Error::Corruption(std::string(type) + " payload does not verify", 0);
+  }
+  return it->second.second(bytes);
+}
+
+}  // namespace parley::domain

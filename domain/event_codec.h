@@ -1,0 +1,22 @@
+// Conversation events to and from their FlatBuffers payloads (events.fbs).
+// Pure functions over bytes: the event store keeps them inside envelopes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+#include "domain/conversation.h"
+
+namespace parley::domain {
+
+inline constexpr std::uint32_t kEventSchemaVersion = 1;
+
+std::string EncodeEvent(const Event& event);
+
+// Verifies `payload` with the FlatBuffers Verifier before reading it; an
+// unknown type or version, or bytes that do not verify, are kCorruption.
+Result<Event> DecodeEvent(std::string_view type, std::uint32_t schema_version, std::string_view payload);
+
+}  // namespace parley::domain
