@@ -8,6 +8,8 @@ const char* ToString(ErrorCode code) {
       return "invalid_argument";
     case ErrorCode::kNotFound:
       return "not_found";
+    case ErrorCode::kUnauthenticated:
+      return "unauthenticated";
     case ErrorCode::kForbidden:
       return "forbidden";
     case ErrorCode::kConversationClosed:

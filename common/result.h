@@ -16,6 +16,7 @@ namespace parley {
 enum class ErrorCode {
   kInvalidArgument,     // fix the request; retrying it as is fails again
   kNotFound,            // it does not exist (or the caller may not see it)
+  kUnauthenticated,     // no valid credentials: sign in again
   kForbidden,           // the caller sees it but may not do this
   kConversationClosed,  // the conversation is closed: reopen it first
   kConflict,            // the state moved on: re-read, then decide again
@@ -36,6 +37,7 @@ struct Error {
 
   static Error InvalidArgument(std::string m) { return {ErrorCode::kInvalidArgument, std::move(m)}; }
   static Error NotFound(std::string m) { return {ErrorCode::kNotFound, std::move(m)}; }
+  static Error Unauthenticated(std::string m) { return {ErrorCode::kUnauthenticated, std::move(m)}; }
   static Error Forbidden(std::string m) { return {ErrorCode::kForbidden, std::move(m)}; }
   static Error ConversationClosed() {
     return {ErrorCode::kConversationClosed, "The conversation is closed; reopen it first."};
