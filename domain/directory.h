@@ -8,7 +8,11 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
 
 namespace parley::domain {
 
@@ -54,5 +58,77 @@ struct DossierAccess {
   bool IsFullAccessClient(const std::string& user) const;
   bool IsStaff(const std::string& user) const { return firm_staff.count(user) > 0; }
 };
+
+// ---- The directory aggregate: one per firm, kept as events so that
+// history and "as of" know who could see what at the time. ----
+
+inline constexpr std::size_t kMaxNameChars = 200;
+
+// fr, nl, en or de.
+bool IsLanguage(std::string_view language);
+
+struct DossierClient {
+  std::string user;
+  ClientProfile profile = ClientProfile::kFullAccess;
+  bool operator==(const DossierClient&) const = default;
+};
+
+// Events (create or update: the latest definition holds).
+struct FirmDefined {
+  std::string firm, name, default_language;
+  Micros at = 0;
+  bool operator==(const FirmDefined&) const = default;
+};
+struct UserDefined {
+  std::string firm, user;
+  UserKind kind = UserKind::kStaff;
+  std::string name, email, language;
+  StaffRole role = StaffRole::kNone;
+  Micros at = 0;
+  bool operator==(const UserDefined&) const = default;
+};
+struct DossierDefined {
+  std::string firm, dossier, name, language;
+  std::vector<DossierClient> clients;
+  std::vector<std::string> staff;
+  Micros at = 0;
+  bool operator==(const DossierDefined&) const = default;
+};
+using DirectoryEvent = std::variant<FirmDefined, UserDefined, DossierDefined>;
+const char* TypeName(const DirectoryEvent& event);
+
+// Commands carry the whole definition (PUT semantics).
+struct DefineFirm {
+  std::string firm, name, default_language;
+};
+struct DefineUser {
+  std::string user;
+  std::string kind, name, email, language, role;  // as given by the caller, checked here
+};
+struct DefineDossier {
+  std::string dossier, name, language;
+  std::vector<std::pair<std::string, std::string>> clients;  // user, profile
+  std::vector<std::string> staff;
+};
+using DirectoryCommand = std::variant<DefineFirm, DefineUser, DefineDossier>;
+
+struct Directory {
+  std::optional<FirmDefined> firm;
+  std::map<std::string, UserDefined> users;
+  std::map<std::string, DossierDefined> dossiers;
+
+  const UserDefined* User(const std::string& id) const;
+  const DossierDefined* Dossier(const std::string& id) const;
+  // The actor `user` of this firm, if the directory knows them.
+  std::optional<Actor> ActorFor(const std::string& user) const;
+  // The dossier as the conversation rules need it. Staff assigned to the
+  // dossier take part by default in questions clients start.
+  std::optional<DossierAccess> AccessFor(const std::string& dossier) const;
+};
+
+// Checks a definition; returns no event when nothing changes.
+Result<std::vector<DirectoryEvent>> Decide(const Directory& state, const DirectoryCommand& command,
+                                           const std::string& firm, Micros now);
+void Evolve(Directory& state, const DirectoryEvent& event);
 
 }  // namespace parley::domain

@@ -102,91 +102,27 @@ Offset<void> Build(FlatBufferBuilder& fbb, const Event& event) {
       event);
 }
 
-using Decoder = std::function<Event(const std::uint8_t*)>;
-
 // One decoder per event type: verifies the bytes as that table, then reads it.
-template <class Table>
-std::pair<std::string, std::pair<bool (*)(flatbuffers::Verifier&), Decoder>> Entry(
-    const char* name, Event (*read)(const Table&)) {
+template <class Out>
+struct Decoder {
+  bool (*verify)(flatbuffers::Verifier&);
+  std::function<Out(const std::uint8_t*)> read;
+};
+template <class Out>
+using Decoders = std::map<std::string, Decoder<Out>, std::less<>>;
+
+template <class Out, class Table>
+std::pair<std::string, Decoder<Out>> Entry(const char* name, Out (*read)(const Table&)) {
   return {name,
           {[](flatbuffers::Verifier& v) { return v.VerifyBuffer<Table>(nullptr); },
            [read](const std::uint8_t* bytes) { return read(*flatbuffers::GetRoot<Table>(bytes)); }}};
 }
 
-const auto& Decoders() {
-  static const std::map<std::string, std::pair<bool (*)(flatbuffers::Verifier&), Decoder>, std::less<>>
-      decoders = {
-          Entry<fb::ConversationStarted>("ConversationStarted",
-                                         [](const fb::ConversationStarted& t) -> Event {
-                                           Reminders reminders;
-                                           if (const fb::Reminders* r = t.reminders())
-                                             reminders = {r->enabled(), r->every_days(), r->count()};
-                                           return ConversationStarted{Str(t.conversation()),
-                                                                      Str(t.firm()),
-                                                                      Str(t.dossier()),
-                                                                      Str(t.subject()),
-                                                                      {Str(t.audience_user())},
-                                                                      Str(t.started_by()),
-                                                                      FromFb(t.starter_side()),
-                                                                      Strings(t.participants()),
-                                                                      reminders,
-                                                                      t.at()};
-                                         }),
-          Entry<fb::MessagePosted>("MessagePosted",
-                                   [](const fb::MessagePosted& t) -> Event {
-                                     return MessagePosted{Str(t.message()),
-                                                          Str(t.author()),
-                                                          FromFb(t.side()),
-                                                          Str(t.body()),
-                                                          Attachments(t.attachments()),
-                                                          Strings(t.mentions()),
-                                                          t.at()};
-                                   }),
-          Entry<fb::MessageEdited>("MessageEdited",
-                                   [](const fb::MessageEdited& t) -> Event {
-                                     return MessageEdited{Str(t.message()), Str(t.body()), t.at()};
-                                   }),
-          Entry<fb::MessageDeleted>("MessageDeleted",
-                                    [](const fb::MessageDeleted& t) -> Event {
-                                      return MessageDeleted{Str(t.message()), t.at()};
-                                    }),
-          Entry<fb::NoteAdded>("NoteAdded",
-                               [](const fb::NoteAdded& t) -> Event {
-                                 return NoteAdded{Str(t.note()), Str(t.author()), Str(t.body()),
-                                                  Strings(t.mentions()), t.at()};
-                               }),
-          Entry<fb::ParticipantAdded>(
-              "ParticipantAdded",
-              [](const fb::ParticipantAdded& t) -> Event {
-                return ParticipantAdded{Str(t.user()), Str(t.by()), t.by_mention(), t.at()};
-              }),
-          Entry<fb::ReadMarked>("ReadMarked",
-                                [](const fb::ReadMarked& t) -> Event {
-                                  return ReadMarked{Str(t.user()), t.up_to(), t.at()};
-                                }),
-          Entry<fb::ConversationClosed>("ConversationClosed",
-                                        [](const fb::ConversationClosed& t) -> Event {
-                                          return ConversationClosed{Str(t.by()), t.at()};
-                                        }),
-          Entry<fb::ConversationReopened>("ConversationReopened",
-                                          [](const fb::ConversationReopened& t) -> Event {
-                                            return ConversationReopened{Str(t.by()), t.at()};
-                                          }),
-      };
-  return decoders;
-}
-
-}  // namespace
-
-std::string EncodeEvent(const Event& event) {
-  FlatBufferBuilder fbb(512);
-  fbb.Finish(Build(fbb, event));
-  return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
-}
-
-Result<Event> DecodeEvent(std::string_view type, std::uint32_t schema_version, std::string_view payload) {
-  auto it = Decoders().find(type);
-  if (it == Decoders().end()) return Error::Corruption("unknown event type " + std::string(type), 0);
+template <class Out>
+Result<Out> Decode(const Decoders<Out>& decoders, std::string_view type, std::uint32_t schema_version,
+                   std::string_view payload) {
+  auto it = decoders.find(type);
+  if (it == decoders.end()) return Error::Corruption("unknown event type " + std::string(type), 0);
   if (schema_version != kEventSchemaVersion) {
     return Error::Corruption(
         std::string(type) + " has unknown schema version " + std::to_string(schema_version), 0);
@@ -200,10 +136,145 @@ Result<Event> DecodeEvent(std::string_view type, std::uint32_t schema_version, s
   }
   const auto* bytes = reinterpret_cast<const std::uint8_t*>(data);
   flatbuffers::Verifier verifier(bytes, payload.size());
-  if (payload.size() < 8 || !it->second.first(verifier)) {
+  if (payload.size() < 8 || !it->second.verify(verifier)) {
     return Error::Corruption(std::string(type) + " payload does not verify", 0);
   }
-  return it->second.second(bytes);
+  return it->second.read(bytes);
+}
+
+const Decoders<Event>& ConversationDecoders() {
+  static const Decoders<Event> decoders = {
+      Entry<Event, fb::ConversationStarted>("ConversationStarted",
+                                            [](const fb::ConversationStarted& t) -> Event {
+                                              Reminders reminders;
+                                              if (const fb::Reminders* r = t.reminders())
+                                                reminders = {r->enabled(), r->every_days(), r->count()};
+                                              return ConversationStarted{Str(t.conversation()),
+                                                                         Str(t.firm()),
+                                                                         Str(t.dossier()),
+                                                                         Str(t.subject()),
+                                                                         {Str(t.audience_user())},
+                                                                         Str(t.started_by()),
+                                                                         FromFb(t.starter_side()),
+                                                                         Strings(t.participants()),
+                                                                         reminders,
+                                                                         t.at()};
+                                            }),
+      Entry<Event, fb::MessagePosted>("MessagePosted",
+                                      [](const fb::MessagePosted& t) -> Event {
+                                        return MessagePosted{Str(t.message()),
+                                                             Str(t.author()),
+                                                             FromFb(t.side()),
+                                                             Str(t.body()),
+                                                             Attachments(t.attachments()),
+                                                             Strings(t.mentions()),
+                                                             t.at()};
+                                      }),
+      Entry<Event, fb::MessageEdited>("MessageEdited",
+                                      [](const fb::MessageEdited& t) -> Event {
+                                        return MessageEdited{Str(t.message()), Str(t.body()), t.at()};
+                                      }),
+      Entry<Event, fb::MessageDeleted>("MessageDeleted",
+                                       [](const fb::MessageDeleted& t) -> Event {
+                                         return MessageDeleted{Str(t.message()), t.at()};
+                                       }),
+      Entry<Event, fb::NoteAdded>(
+          "NoteAdded",
+          [](const fb::NoteAdded& t) -> Event {
+            return NoteAdded{Str(t.note()), Str(t.author()), Str(t.body()), Strings(t.mentions()), t.at()};
+          }),
+      Entry<Event, fb::ParticipantAdded>(
+          "ParticipantAdded",
+          [](const fb::ParticipantAdded& t) -> Event {
+            return ParticipantAdded{Str(t.user()), Str(t.by()), t.by_mention(), t.at()};
+          }),
+      Entry<Event, fb::ReadMarked>("ReadMarked",
+                                   [](const fb::ReadMarked& t) -> Event {
+                                     return ReadMarked{Str(t.user()), t.up_to(), t.at()};
+                                   }),
+      Entry<Event, fb::ConversationClosed>("ConversationClosed",
+                                           [](const fb::ConversationClosed& t) -> Event {
+                                             return ConversationClosed{Str(t.by()), t.at()};
+                                           }),
+      Entry<Event, fb::ConversationReopened>("ConversationReopened",
+                                             [](const fb::ConversationReopened& t) -> Event {
+                                               return ConversationReopened{Str(t.by()), t.at()};
+                                             }),
+  };
+  return decoders;
+}
+
+}  // namespace
+
+std::string EncodeEvent(const Event& event) {
+  FlatBufferBuilder fbb(512);
+  fbb.Finish(Build(fbb, event));
+  return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+}
+
+Result<Event> DecodeEvent(std::string_view type, std::uint32_t schema_version, std::string_view payload) {
+  return Decode(ConversationDecoders(), type, schema_version, payload);
+}
+
+std::string EncodeEvent(const DirectoryEvent& event) {
+  FlatBufferBuilder fbb(512);
+  auto str = [&](const std::string& s) { return fbb.CreateString(s); };
+  Offset<void> root;
+  if (const auto* e = std::get_if<FirmDefined>(&event)) {
+    auto firm = str(e->firm), name = str(e->name), language = str(e->default_language);
+    root = fb::CreateFirmDefined(fbb, firm, name, language, e->at).Union();
+  } else if (const auto* e = std::get_if<UserDefined>(&event)) {
+    auto firm = str(e->firm), user = str(e->user), name = str(e->name), email = str(e->email),
+         language = str(e->language);
+    root = fb::CreateUserDefined(fbb, firm, user, static_cast<fb::UserKind>(e->kind), name, email, language,
+                                 static_cast<fb::StaffRole>(e->role), e->at)
+               .Union();
+  } else {
+    const auto& d = std::get<DossierDefined>(event);
+    std::vector<Offset<fb::DossierClient>> clients;
+    for (const DossierClient& c : d.clients) {
+      auto user = str(c.user);
+      clients.push_back(fb::CreateDossierClient(fbb, user, static_cast<fb::ClientProfile>(c.profile)));
+    }
+    auto client_list = fbb.CreateVector(clients);
+    auto staff = fbb.CreateVectorOfStrings(d.staff);
+    auto firm = str(d.firm), dossier = str(d.dossier), name = str(d.name), language = str(d.language);
+    root = fb::CreateDossierDefined(fbb, firm, dossier, name, language, client_list, staff, d.at).Union();
+  }
+  fbb.Finish(root);
+  return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+}
+
+Result<DirectoryEvent> DecodeDirectoryEvent(std::string_view type, std::uint32_t schema_version,
+                                            std::string_view payload) {
+  static const Decoders<DirectoryEvent> decoders = {
+      Entry<DirectoryEvent, fb::FirmDefined>(
+          "FirmDefined",
+          [](const fb::FirmDefined& t) -> DirectoryEvent {
+            return FirmDefined{Str(t.firm()), Str(t.name()), Str(t.default_language()), t.at()};
+          }),
+      Entry<DirectoryEvent, fb::UserDefined>(
+          "UserDefined",
+          [](const fb::UserDefined& t) -> DirectoryEvent {
+            return UserDefined{
+                Str(t.firm()),  Str(t.user()),     static_cast<UserKind>(t.kind()),  Str(t.name()),
+                Str(t.email()), Str(t.language()), static_cast<StaffRole>(t.role()), t.at()};
+          }),
+      Entry<DirectoryEvent, fb::DossierDefined>(
+          "DossierDefined",
+          [](const fb::DossierDefined& t) -> DirectoryEvent {
+            DossierDefined d{
+                Str(t.firm()), Str(t.dossier()), Str(t.name()), Str(t.language()), {}, Strings(t.staff()),
+                t.at()};
+            if (t.clients()) {
+              for (const fb::DossierClient* c : *t.clients()) {
+                d.clients.push_back({Str(c->user()), static_cast<ClientProfile>(c->profile())});
+              }
+            }
+            return d;
+          }),
+  };
+  return Decode(decoders, type, schema_version, payload);
 }
 
 }  // namespace parley::domain

@@ -45,6 +45,27 @@ TEST(EventCodecTest, EveryEventRoundTrips) {
   }
 }
 
+TEST(EventCodecTest, EveryDirectoryEventRoundTrips) {
+  std::vector<DirectoryEvent> events = {
+      FirmDefined{"f1", "Cabinet Dupont", "fr", 1},
+      UserDefined{"f1", "u-cmc", UserKind::kStaff, "Claire Martin", "claire@dupont.example", "nl",
+                  StaffRole::kChefMissionComptable, 2},
+      DossierDefined{"f1",
+                     "d-104",
+                     "Boulangerie Moreau",
+                     "fr",
+                     {{"u-c1", ClientProfile::kFullAccess}, {"u-c2", ClientProfile::kLimited}},
+                     {"u-cmc"},
+                     3},
+  };
+  for (const DirectoryEvent& event : events) {
+    auto decoded = DecodeDirectoryEvent(TypeName(event), kEventSchemaVersion, EncodeEvent(event));
+    ASSERT_TRUE(decoded.ok()) << TypeName(event) << ": " << decoded.error().message;
+    EXPECT_TRUE(*decoded == event) << TypeName(event);
+  }
+  EXPECT_FALSE(DecodeDirectoryEvent("MessagePosted", kEventSchemaVersion, EncodeEvent(events[0])).ok());
+}
+
 TEST(EventCodecTest, UnalignedPayloadsAreReadSafely) {
   std::string payload = EncodeEvent(OneOfEach()[1]);
   std::string shifted = "x" + payload;
