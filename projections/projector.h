@@ -1,0 +1,110 @@
+// Projections: read models folded from the log, each stored with its
+// checkpoint (the last global position applied) in the same atomic batch,
+// so that a restart resumes where it stopped and a rebuild from position 0
+// gives the same bytes. Reads are served from here; nothing replays the
+// log on a read.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "common/result.h"
+#include "common/sha256.h"
+#include "eventstore/event_store.h"
+
+namespace parley::projections {
+
+// Reads and writes of one projection while it applies events. Reads see the
+// writes made earlier in the same batch.
+class ReadModelWriter {
+ public:
+  virtual ~ReadModelWriter() = default;
+  virtual Result<std::optional<std::string>> Get(std::string_view key) = 0;
+  virtual void Put(std::string_view key, std::string_view value) = 0;
+  virtual void Delete(std::string_view key) = 0;
+};
+
+// A read model: a fold over events. It owns the keys it writes; nothing
+// else writes them.
+class Projection {
+ public:
+  virtual ~Projection() = default;
+  // Stable name, part of every key (letters, digits, '_').
+  virtual std::string name() const = 0;
+  virtual Result<void> Apply(const eventstore::EventView& event, ReadModelWriter& writer) = 0;
+};
+
+// The read models' RocksDB database (DATA/projections).
+class ReadModelStore {
+ public:
+  static Result<std::unique_ptr<ReadModelStore>> Open(const std::string& path);
+  virtual ~ReadModelStore() = default;
+
+  virtual Result<std::optional<std::string>> Get(std::string_view projection, std::string_view key) = 0;
+  // Up to `limit` key/value pairs of `projection` whose keys start with
+  // `prefix`, from `start` (inclusive, empty: the first) in key order.
+  virtual Result<std::vector<std::pair<std::string, std::string>>> Scan(std::string_view projection,
+                                                                        std::string_view prefix,
+                                                                        std::string_view start,
+                                                                        std::size_t limit) = 0;
+  // The last position applied to `projection` (0: none).
+  virtual Result<std::uint64_t> Checkpoint(std::string_view projection) = 0;
+  // SHA-256 over every key and value of `projection`, in key order, and
+  // its checkpoint: equal digests mean equal read models.
+  virtual Result<Sha256Digest> Digest(std::string_view projection) = 0;
+
+  // Applies `events` to `projections` (each only past its checkpoint) and
+  // stores their data and new checkpoints in one atomic batch. It is not
+  // synced: the log is the durable truth, and after a crash a projection
+  // resumes from the checkpoint written with its data.
+  virtual Result<void> ApplyBatch(const std::vector<Projection*>& projections,
+                                  const std::vector<eventstore::RecordedEvent>& events) = 0;
+};
+
+// Keeps projections up to date with the log, on a thread of its own.
+class Projector {
+ public:
+  Projector(eventstore::EventStore& log, ReadModelStore& store, std::vector<Projection*> projections);
+  ~Projector();
+
+  // Applies everything already in the log, then follows it until Stop().
+  Result<void> Start();
+  void Stop();
+  // Applies everything in the log now, on the caller's thread (rebuild).
+  // `progress` is called after each page with the position reached.
+  Result<void> CatchUp(const std::function<void(std::uint64_t)>& progress = {});
+
+  // The position every projection has applied (the lowest checkpoint).
+  std::uint64_t AppliedPosition() const;
+  // Waits until AppliedPosition() >= position: a caller reads its own
+  // writes by waiting for the position its append returned.
+  bool WaitFor(std::uint64_t position, std::chrono::milliseconds timeout);
+  // The first error that stopped the projector, if any.
+  std::optional<Error> failure() const;
+
+ private:
+  Result<std::uint64_t> LowestCheckpoint();
+  Result<void> ApplyPage(const std::vector<eventstore::RecordedEvent>& events);
+  void Run(std::uint64_t from);
+
+  eventstore::EventStore& log_;
+  ReadModelStore& store_;
+  std::vector<Projection*> projections_;
+  std::thread thread_;
+  mutable std::mutex mu_;
+  std::condition_variable applied_cv_;
+  std::uint64_t applied_ = 0;     // guarded by mu_
+  bool stopping_ = false;         // guarded by mu_
+  std::optional<Error> failure_;  // guarded by mu_
+};
+
+}  // namespace parley::projections

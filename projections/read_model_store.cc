@@ -1,0 +1,162 @@
+// The read models' RocksDB database. Keys (one column family):
+//   'd' projection '\0' key  -> value       (a projection's data)
+//   'c' projection           -> u64 BE      (its checkpoint)
+// A batch of events is applied through a WriteBatchWithIndex, so that a
+// projection reads its own pending writes, and written with every
+// checkpoint it moves. It is not synced: the log is the durable truth, and
+// after a crash a projection resumes from the checkpoint written with its
+// data.
+#include <rocksdb/db.h>
+#include <rocksdb/utilities/write_batch_with_index.h>
+
+#include <filesystem>
+
+#include "eventstore/keys.h"
+#include "projections/projector.h"
+
+namespace parley::projections {
+namespace {
+
+std::string DataPrefix(std::string_view projection) {
+  std::string key = "d";
+  key.append(projection);
+  key.push_back('\0');
+  return key;
+}
+
+std::string CheckpointKey(std::string_view projection) {
+  return "c" + std::string(projection);
+}
+
+Error FromStatus(const rocksdb::Status& s, std::string_view what) {
+  return Error::Internal(std::string(what) + ": " + s.ToString());
+}
+
+class BatchWriter final : public ReadModelWriter {
+ public:
+  BatchWriter(rocksdb::DB* db, rocksdb::WriteBatchWithIndex& batch, std::string prefix)
+      : db_(db), batch_(batch), prefix_(std::move(prefix)) {}
+
+  Result<std::optional<std::string>> Get(std::string_view key) override {
+    std::string value;
+    auto s = batch_.GetFromBatchAndDB(db_, rocksdb::ReadOptions(), prefix_ + std::string(key), &value);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    if (!s.ok()) return FromStatus(s, "cannot read a read model");
+    return std::optional<std::string>(std::move(value));
+  }
+  void Put(std::string_view key, std::string_view value) override {
+    batch_.Put(prefix_ + std::string(key), rocksdb::Slice(value.data(), value.size())).PermitUncheckedError();
+  }
+  void Delete(std::string_view key) override {
+    batch_.Delete(prefix_ + std::string(key)).PermitUncheckedError();
+  }
+
+ private:
+  rocksdb::DB* db_;
+  rocksdb::WriteBatchWithIndex& batch_;
+  std::string prefix_;
+};
+
+class RocksReadModelStore final : public ReadModelStore {
+ public:
+  explicit RocksReadModelStore(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db)) {}
+
+  Result<std::optional<std::string>> Get(std::string_view projection, std::string_view key) override {
+    std::string value;
+    auto s = db_->Get(rocksdb::ReadOptions(), DataPrefix(projection) + std::string(key), &value);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    if (!s.ok()) return FromStatus(s, "cannot read a read model");
+    return std::optional<std::string>(std::move(value));
+  }
+
+  Result<std::vector<std::pair<std::string, std::string>>> Scan(std::string_view projection,
+                                                                std::string_view prefix,
+                                                                std::string_view start,
+                                                                std::size_t limit) override {
+    const std::string base = DataPrefix(projection);
+    const std::string full_prefix = base + std::string(prefix);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    std::vector<std::pair<std::string, std::string>> out;
+    for (it->Seek(start.empty() ? full_prefix : base + std::string(start)); it->Valid() && out.size() < limit;
+         it->Next()) {
+      if (!it->key().starts_with(full_prefix)) break;
+      out.emplace_back(it->key().ToString().substr(base.size()), it->value().ToString());
+    }
+    if (!it->status().ok()) return FromStatus(it->status(), "cannot scan a read model");
+    return out;
+  }
+
+  Result<std::uint64_t> Checkpoint(std::string_view projection) override {
+    std::string value;
+    auto s = db_->Get(rocksdb::ReadOptions(), CheckpointKey(projection), &value);
+    if (s.IsNotFound()) return std::uint64_t{0};
+    if (!s.ok()) return FromStatus(s, "cannot read a checkpoint");
+    auto position = eventstore::keys::DecodeU64(value);
+    if (!position) return Error::Corruption("bad checkpoint of " + std::string(projection), 0);
+    return *position;
+  }
+
+  Result<Sha256Digest> Digest(std::string_view projection) override {
+    Sha256Hasher hasher;
+    auto checkpoint = Checkpoint(projection);
+    if (!checkpoint.ok()) return checkpoint.error();
+    hasher.Update(eventstore::keys::EncodeU64(*checkpoint));
+    const std::string prefix = DataPrefix(projection);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      // Lengths first, so that no two different sets of pairs hash alike.
+      hasher.Update(eventstore::keys::EncodeU64(it->key().size()));
+      hasher.Update(it->key().ToStringView());
+      hasher.Update(eventstore::keys::EncodeU64(it->value().size()));
+      hasher.Update(it->value().ToStringView());
+    }
+    if (!it->status().ok()) return FromStatus(it->status(), "cannot scan a read model");
+    return hasher.Final();
+  }
+
+  Result<void> ApplyBatch(const std::vector<Projection*>& projections,
+                          const std::vector<eventstore::RecordedEvent>& events) override {
+    if (events.empty()) return {};
+    rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
+    for (Projection* projection : projections) {
+      const std::string name = projection->name();
+      auto checkpoint = Checkpoint(name);
+      if (!checkpoint.ok()) return checkpoint.error();
+      if (events.back().position() <= *checkpoint) continue;
+      BatchWriter writer(db_.get(), batch, DataPrefix(name));
+      for (const auto& event : events) {
+        if (event.position() <= *checkpoint) continue;
+        if (auto applied = projection->Apply(event, writer); !applied.ok()) {
+          Error error = applied.error();
+          error.message = name + " at position " + std::to_string(event.position()) + ": " + error.message;
+          return error;
+        }
+      }
+      batch.Put(CheckpointKey(name), eventstore::keys::EncodeU64(events.back().position()))
+          .PermitUncheckedError();
+    }
+    auto s = db_->Write(rocksdb::WriteOptions(), batch.GetWriteBatch());
+    if (!s.ok()) return FromStatus(s, "cannot write read models");
+    return {};
+  }
+
+ private:
+  std::unique_ptr<rocksdb::DB> db_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ReadModelStore>> ReadModelStore::Open(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);
+  if (ec) return Error::Internal("cannot create " + path + ": " + ec.message());
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.compression = rocksdb::kLZ4Compression;
+  rocksdb::DB* raw = nullptr;
+  auto s = rocksdb::DB::Open(options, path, &raw);
+  if (!s.ok()) return FromStatus(s, "cannot open the read models at " + path);
+  return std::unique_ptr<ReadModelStore>(new RocksReadModelStore(std::unique_ptr<rocksdb::DB>(raw)));
+}
+
+}  // namespace parley::projections
