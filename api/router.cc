@@ -1,8 +1,110 @@
 #include "api/router.h"
 
 #include <boost/json.hpp>
+#include <vector>
 
 namespace parley::api {
+namespace {
+
+namespace json = boost::json;
+
+std::vector<std::string_view> Segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    auto end = path.find('/');
+    out.push_back(path.substr(0, end));
+    path.remove_prefix(end == std::string_view::npos ? path.size() : end);
+  }
+  return out;
+}
+
+Response Fail(const Request& request, const Error& error) {
+  Response res = ErrorResponse(request, StatusOf(error.code), ToString(error.code), error.message);
+  if (error.code == ErrorCode::kUnauthenticated) res.set(http::field::www_authenticate, "Bearer");
+  return res;
+}
+
+Result<Claims> Authenticate(Services& services, const Request& request) {
+  auto header = request.find(http::field::authorization);
+  if (header == request.end()) return Error::Unauthenticated("A bearer token is required.");
+  std::string_view value = header->value();
+  constexpr std::string_view kBearer = "Bearer ";
+  if (value.size() <= kBearer.size() || !value.starts_with(kBearer)) {
+    return Error::Unauthenticated("A bearer token is required.");
+  }
+  return VerifyJwt(value.substr(kBearer.size()), services.jwt_secret, services.clock.Now());
+}
+
+Result<json::object> JsonBody(const Request& request) {
+  auto type = request.find(http::field::content_type);
+  if (type == request.end() || !std::string_view(type->value()).starts_with("application/json")) {
+    return Error{ErrorCode::kUnsupportedMediaType, "Send the body as application/json."};
+  }
+  json::error_code ec;
+  json::value value = json::parse(request.body(), ec);
+  if (ec) return Error::InvalidArgument("The body is not valid JSON.");
+  if (!value.is_object()) return Error::InvalidArgument("The body must be a JSON object.");
+  return std::move(value.as_object());
+}
+
+Response Written(const Request& request, const Result<struct Written>& written) {
+  if (!written.ok()) return Fail(request, written.error());
+  return JsonResponse(request, written->created ? http::status::created : http::status::ok,
+                      written->resource);
+}
+
+// PUT /v1/admin/firms/{firm}[/users/{user} | /dossiers/{dossier}]
+Response Admin(Services& services, const Request& request, const Claims& caller,
+               const std::vector<std::string_view>& s) {
+  if (s.size() < 4 || s[2] != "firms" || (s.size() != 4 && s.size() != 6) ||
+      (s.size() == 6 && s[4] != "users" && s[4] != "dossiers")) {
+    return ErrorResponse(request, http::status::not_found, "not_found", "There is nothing at this path.");
+  }
+  if (request.method() != http::verb::put) {
+    return ErrorResponse(request, http::status::method_not_allowed, "invalid_argument",
+                         "Use PUT on this path.");
+  }
+  auto body = JsonBody(request);
+  if (!body.ok()) return Fail(request, body.error());
+  const std::string firm(s[3]);
+  if (s.size() == 4) return Written(request, services.service.PutFirm(caller, firm, *body));
+  const std::string id(s[5]);
+  if (s[4] == "users") return Written(request, services.service.PutUser(caller, firm, id, *body));
+  return Written(request, services.service.PutDossier(caller, firm, id, *body));
+}
+
+}  // namespace
+
+http::status StatusOf(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument:
+      return http::status::bad_request;
+    case ErrorCode::kUnauthenticated:
+      return http::status::unauthorized;
+    case ErrorCode::kForbidden:
+      return http::status::forbidden;
+    case ErrorCode::kNotFound:
+      return http::status::not_found;
+    case ErrorCode::kConflict:
+    case ErrorCode::kConversationClosed:
+      return http::status::conflict;
+    case ErrorCode::kTooLarge:
+      return http::status::payload_too_large;
+    case ErrorCode::kUnsupportedMediaType:
+      return http::status::unsupported_media_type;
+    case ErrorCode::kUnavailable:
+      return http::status::service_unavailable;
+    case ErrorCode::kCorruption:
+    case ErrorCode::kInternal:
+      return http::status::internal_server_error;
+  }
+  return http::status::internal_server_error;
+}
+
 Response Route(Services& services, const Request& request) {
   const std::string_view target = request.target();
   const std::string_view path = target.substr(0, target.find('?'));
@@ -14,6 +116,13 @@ Response Route(Services& services, const Request& request) {
     return JsonResponse(request, http::status::ok,
                         {{"status", "ok"}, {"log_position", services.store.LastPosition()}});
   }
+  const auto segments = Segments(path);
+  if (segments.size() < 2 || segments[0] != "v1") {
+    return ErrorResponse(request, http::status::not_found, "not_found", "There is nothing at this path.");
+  }
+  auto caller = Authenticate(services, request);
+  if (!caller.ok()) return Fail(request, caller.error());
+  if (segments[1] == "admin") return Admin(services, request, *caller, segments);
   return ErrorResponse(request, http::status::not_found, "not_found", "There is nothing at this path.");
 }
 

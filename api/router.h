@@ -1,8 +1,12 @@
-// Maps HTTP requests to commands and queries. A plain function over the
+// Maps HTTP requests to the service's commands and queries, and typed
+// errors to the HTTP errors of SPEC.md. A plain function over the
 // services, so tests can call it without a socket.
 #pragma once
 
+#include <string>
+
 #include "api/server.h"
+#include "api/service.h"
 #include "common/clock.h"
 #include "eventstore/event_store.h"
 
@@ -10,9 +14,14 @@ namespace parley::api {
 
 struct Services {
   eventstore::EventStore& store;
+  Service& service;
+  std::string jwt_secret;
   const Clock& clock;
 };
 
 Response Route(Services& services, const Request& request);
+
+// The HTTP status for an error code (one table for the whole API).
+http::status StatusOf(ErrorCode code);
 
 }  // namespace parley::api

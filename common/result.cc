@@ -18,6 +18,8 @@ const char* ToString(ErrorCode code) {
       return "conflict";
     case ErrorCode::kTooLarge:
       return "too_large";
+    case ErrorCode::kUnsupportedMediaType:
+      return "unsupported_media_type";
     case ErrorCode::kCorruption:
       return "corruption";
     case ErrorCode::kUnavailable:

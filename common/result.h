@@ -20,10 +20,12 @@ enum class ErrorCode {
   kForbidden,           // the caller sees it but may not do this
   kConversationClosed,  // the conversation is closed: reopen it first
   kConflict,            // the state moved on: re-read, then decide again
-  kTooLarge,            // the request is over a size limit
-  kCorruption,          // stored bytes failed verification
-  kUnavailable,         // try again later: the store is closed or overloaded
-  kInternal,            // a bug or an I/O failure; logged, not the caller's fault
+  kTooLarge,
+  kUnsupportedMediaType,  // send the body in a format the server reads            // the request is over a
+                          // size limit
+  kCorruption,            // stored bytes failed verification
+  kUnavailable,           // try again later: the store is closed or overloaded
+  kInternal,              // a bug or an I/O failure; logged, not the caller's fault
 };
 
 const char* ToString(ErrorCode code);

@@ -5,6 +5,8 @@
 #include "api/router.h"
 #include "api/server.h"
 #include "eventstore/event_store.h"
+#include "projections/directory_projection.h"
+#include "projections/projector.h"
 #include "tools/flags.h"
 
 int main(int argc, char** argv) {
@@ -30,6 +32,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string data = flags.Get("data", "./data");
+  const char* env_secret = std::getenv("PARLEY_JWT_SECRET");
+  const std::string secret = flags.Get("jwt-secret", env_secret ? env_secret : "");
+  if (secret.size() < 16) {
+    std::cerr << "parleyd: give a JWT secret of at least 16 bytes with --jwt-secret or PARLEY_JWT_SECRET\n";
+    return 2;
+  }
 
   eventstore::RocksDbStoreOptions store_options;
   store_options.path = data + "/log";
@@ -38,7 +46,20 @@ int main(int argc, char** argv) {
     std::cerr << "parleyd: " << store.error().message << "\n";
     return 1;
   }
-  api::Services services{**store, SystemClock::Instance()};
+  auto models = projections::ReadModelStore::Open(data + "/projections");
+  if (!models.ok()) {
+    std::cerr << "parleyd: " << models.error().message << "\n";
+    return 1;
+  }
+  projections::DirectoryProjection directory;
+  projections::Projector projector(**store, **models, {&directory});
+  if (auto started = projector.Start(); !started.ok()) {
+    std::cerr << "parleyd: cannot bring the read models up to date: " << started.error().message << "\n";
+    return 1;
+  }
+  const Clock& clock = SystemClock::Instance();
+  api::Service service(**store, **models, projector, clock);
+  api::Services services{**store, service, secret, clock};
   api::Server server(server_options, [&](const api::Request& r) { return api::Route(services, r); });
   auto port = server.Listen();
   if (!port.ok()) {
@@ -47,6 +68,7 @@ int main(int argc, char** argv) {
   }
   std::cout << "listening on " << server_options.host << ":" << *port << std::endl;
   server.Run();
+  projector.Stop();
   (*store)->Close();
   std::cout << "parleyd stopped" << std::endl;
   return 0;

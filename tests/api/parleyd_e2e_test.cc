@@ -6,6 +6,7 @@
 #include "tests/testing/http_client.h"
 #include "tests/testing/parleyd_process.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/tokens.h"
 
 namespace parley {
 namespace {
@@ -33,11 +34,16 @@ TEST_F(ParleydTest, HealthzAnswersOnThePrintedPort) {
 TEST_F(ParleydTest, UnknownPathIsA404WithTheSpecErrorBody) {
   testing::ParleydProcess server(dir_.str("data"));
   testing::HttpClient client(server.port());
-  auto res = client.Get("/v1/nothing-here");
+  auto res = client.Get("/nothing-here");
   EXPECT_EQ(res.status, 404u);
   auto error = res.json().as_object().at("error").as_object();
   EXPECT_EQ(error.at("code").as_string(), "not_found");
   EXPECT_FALSE(error.at("message").as_string().empty());
+  // Under /v1 a token comes first: without one, 401 (paths are not revealed).
+  EXPECT_EQ(client.Get("/v1/nothing-here").status, 401u);
+  auto authed = client.Get("/v1/nothing-here", {{"Authorization", "Bearer " + testing::PlatformToken()}});
+  EXPECT_EQ(authed.status, 404u);
+  EXPECT_EQ(authed.json().at("error").at("code").as_string(), "not_found");
   // The connection stays usable.
   EXPECT_EQ(client.Get("/healthz").status, 200u);
 }

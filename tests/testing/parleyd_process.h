@@ -16,12 +16,16 @@
 
 namespace parley::testing {
 
+// The secret test servers sign and check tokens with.
+inline constexpr std::string_view kTestJwtSecret = "parley-test-secret-0123456789";
+
 class ParleydProcess {
  public:
   // Starts `PARLEYD_PATH --port 0 --data data_dir extra...` and waits for
   // its "listening on 127.0.0.1:PORT" line.
   ParleydProcess(const std::string& data_dir, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {PARLEYD_PATH, "--port", "0", "--data", data_dir};
+    std::vector<std::string> args = {
+        PARLEYD_PATH, "--port", "0", "--data", data_dir, "--jwt-secret", std::string(kTestJwtSecret)};
     args.insert(args.end(), extra.begin(), extra.end());
     ChildProcess child = SpawnWithStdoutPipe(std::move(args));
     pid_ = child.pid;
