@@ -4,11 +4,19 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
 
 namespace parley {
 
 // Microseconds since the Unix epoch, UTC.
 using Micros = std::int64_t;
+
+// "2026-11-22T09:14:03.120Z" (UTC, milliseconds).
+std::string FormatRfc3339(Micros at);
+// Parses an RFC 3339 date-time with Z or an offset; nullopt if malformed.
+std::optional<Micros> ParseRfc3339(std::string_view text);
 
 class Clock {
  public:
