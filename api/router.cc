@@ -39,7 +39,25 @@ Result<Claims> Authenticate(Services& services, const Request& request) {
   return VerifyJwt(value.substr(kBearer.size()), services.jwt_secret, services.clock.Now());
 }
 
-Result<json::object> JsonBody(const Request& request) {
+// The value of `name` in the query string (no percent-decoding: the values
+// Parley takes are ids, numbers and words).
+std::string QueryParam(std::string_view target, std::string_view name) {
+  auto q = target.find('?');
+  if (q == std::string_view::npos) return {};
+  std::string_view query = target.substr(q + 1);
+  while (!query.empty()) {
+    auto end = query.find('&');
+    std::string_view pair = query.substr(0, end);
+    auto eq = pair.find('=');
+    if (pair.substr(0, eq) == name)
+      return eq == std::string_view::npos ? "" : std::string(pair.substr(eq + 1));
+    query.remove_prefix(end == std::string_view::npos ? query.size() : end + 1);
+  }
+  return {};
+}
+
+Result<json::object> JsonBody(const Request& request, bool may_be_empty = false) {
+  if (may_be_empty && request.body().empty()) return json::object();
   auto type = request.find(http::field::content_type);
   if (type == request.end() || !std::string_view(type->value()).starts_with("application/json")) {
     return Error{ErrorCode::kUnsupportedMediaType, "Send the body as application/json."};
@@ -55,6 +73,80 @@ Response Written(const Request& request, const Result<struct Written>& written) 
   if (!written.ok()) return Fail(request, written.error());
   return JsonResponse(request, written->created ? http::status::created : http::status::ok,
                       written->resource);
+}
+
+Response Read(const Request& request, const Result<json::object>& read) {
+  if (!read.ok()) return Fail(request, read.error());
+  return JsonResponse(request, http::status::ok, *read);
+}
+
+Response NotFound(const Request& request) {
+  return ErrorResponse(request, http::status::not_found, "not_found", "There is nothing at this path.");
+}
+
+Response WrongMethod(const Request& request) {
+  return ErrorResponse(request, http::status::method_not_allowed, "invalid_argument",
+                       "This path does not take that method.");
+}
+
+// /v1/dossiers/{d}/conversations and /v1/dossiers/{d}/counters
+Response Dossiers(Services& services, const Request& request, const Claims& caller,
+                  const std::vector<std::string_view>& s) {
+  if (s.size() != 4) return NotFound(request);
+  const std::string dossier(s[2]);
+  const bool get = request.method() == http::verb::get;
+  if (s[3] == "counters")
+    return get ? Read(request, services.service.Counters(caller, dossier)) : WrongMethod(request);
+  if (s[3] != "conversations") return NotFound(request);
+  if (get) {
+    const std::string target(request.target());
+    std::string status = QueryParam(target, "status");
+    std::string limit = QueryParam(target, "limit");
+    std::size_t n = 20;
+    if (!limit.empty()) {
+      try {
+        n = std::stoul(limit);
+      } catch (...) {
+        return Fail(request, Error::InvalidArgument("\"limit\" is a number from 1 to 100."));
+      }
+    }
+    return Read(request, services.service.ListConversations(caller, dossier, status.empty() ? "open" : status,
+                                                            n, QueryParam(target, "cursor")));
+  }
+  if (request.method() != http::verb::post) return WrongMethod(request);
+  auto body = JsonBody(request);
+  if (!body.ok()) return Fail(request, body.error());
+  return Written(request, services.service.StartConversation(caller, dossier, *body));
+}
+
+// /v1/conversations/{c}[/messages | /notes | /read | /close | /reopen]
+Response Conversations(Services& services, const Request& request, const Claims& caller,
+                       const std::vector<std::string_view>& s) {
+  if (s.size() < 3 || s.size() > 4) return NotFound(request);
+  const std::string id(s[2]);
+  if (s.size() == 3) {
+    return request.method() == http::verb::get ? Read(request, services.service.GetConversation(caller, id))
+                                               : WrongMethod(request);
+  }
+  const std::string_view action = s[3];
+  if (action != "messages" && action != "notes" && action != "read" && action != "close" &&
+      action != "reopen") {
+    return NotFound(request);
+  }
+  if (request.method() != http::verb::post) return WrongMethod(request);
+  auto body = JsonBody(request, action == "read" || action == "close" || action == "reopen");
+  if (!body.ok()) return Fail(request, body.error());
+  if (action == "messages") return Written(request, services.service.PostMessage(caller, id, *body));
+  if (action == "notes") return Written(request, services.service.AddNote(caller, id, *body));
+  if (action == "read") {
+    auto read = services.service.MarkRead(caller, id, *body);
+    if (!read.ok()) return Fail(request, read.error());
+    Response res{http::status::no_content, request.version()};
+    res.keep_alive(request.keep_alive());
+    res.prepare_payload();
+    return res;
+  }
+  return Written(request, services.service.CloseOrReopen(caller, id, action == "reopen"));
 }
 
 // PUT /v1/admin/firms/{firm}[/users/{user} | /dossiers/{dossier}]
@@ -123,6 +215,8 @@ Response Route(Services& services, const Request& request) {
   auto caller = Authenticate(services, request);
   if (!caller.ok()) return Fail(request, caller.error());
   if (segments[1] == "admin") return Admin(services, request, *caller, segments);
+  if (segments[1] == "dossiers") return Dossiers(services, request, *caller, segments);
+  if (segments[1] == "conversations") return Conversations(services, request, *caller, segments);
   return ErrorResponse(request, http::status::not_found, "not_found", "There is nothing at this path.");
 }
 

@@ -1,5 +1,8 @@
 #include "api/service.h"
 
+#include "api/command_runner.h"
+#include "api/json_fields.h"
+
 #include "common/ids.h"
 #include "domain/directory.h"
 #include "domain/event_codec.h"
@@ -9,30 +12,6 @@ namespace parley::api {
 namespace {
 
 namespace json = boost::json;
-
-constexpr int kConflictRetries = 5;
-constexpr std::chrono::seconds kProjectionWait{10};
-
-// A string field of a JSON body: missing is "" unless required.
-Result<std::string> StringField(const json::object& body, std::string_view name, bool required) {
-  const json::value* v = body.if_contains(name);
-  if (v == nullptr || v->is_null()) {
-    if (required) return Error::InvalidArgument("The field \"" + std::string(name) + "\" is required.");
-    return std::string();
-  }
-  if (!v->is_string())
-    return Error::InvalidArgument("The field \"" + std::string(name) + "\" must be a string.");
-  return std::string(v->as_string());
-}
-
-Result<const json::array*> ArrayField(const json::object& body, std::string_view name) {
-  static const json::array kEmpty;
-  const json::value* v = body.if_contains(name);
-  if (v == nullptr || v->is_null()) return &kEmpty;
-  if (!v->is_array())
-    return Error::InvalidArgument("The field \"" + std::string(name) + "\" must be a list.");
-  return &v->as_array();
-}
 
 json::object FirmJson(const domain::FirmDefined& f) {
   return {{"id", f.firm}, {"name", f.name}, {"default_language", f.default_language}};
@@ -84,55 +63,20 @@ Result<domain::Directory> Service::AuthorizeAdmin(const Claims& caller, const st
 
 namespace {
 
-// Runs a directory command: loads the firm's stream, decides, appends with
-// the version it decided on (retrying on a concurrent write), and waits
-// until the read models hold the result.
+// Runs a directory command on the firm's directory stream.
 Result<std::pair<domain::Directory, bool>> RunDirectoryCommand(eventstore::EventStore& log,
                                                                projections::Projector& projector,
                                                                const Clock& clock, const std::string& firm,
                                                                const domain::DirectoryCommand& command,
                                                                const std::string& actor) {
-  const std::string stream = DirectoryStream(firm);
-  for (int attempt = 0; attempt < kConflictRetries; ++attempt) {
-    domain::Directory state;
-    std::uint64_t version = 0;
-    for (std::uint64_t from = 1;;) {
-      auto page = log.ReadStream(stream, from, eventstore::Direction::kForward, 1024);
-      if (!page.ok()) return page.error();
-      for (const auto& recorded : *page) {
-        auto event =
-            domain::DecodeDirectoryEvent(recorded.type(), recorded.schema_version(), recorded.payload());
-        if (!event.ok()) return event.error();
-        domain::Evolve(state, *event);
-        version = recorded.stream_version();
-      }
-      if (page->size() < 1024) break;
-      from = version + 1;
-    }
-    const Micros now = clock.Now();
-    auto decided = domain::Decide(state, command, firm, now);
-    if (!decided.ok()) return decided.error();
-    if (decided->empty()) return std::make_pair(std::move(state), false);
-    std::vector<eventstore::EventData> events;
-    for (const auto& e : *decided) {
-      eventstore::EventData data;
-      data.id = NewId("ev_", now);
-      data.type = domain::TypeName(e);
-      data.schema_version = domain::kEventSchemaVersion;
-      data.payload = domain::EncodeEvent(e);
-      data.actor = actor;
-      events.push_back(std::move(data));
-      domain::Evolve(state, e);
-    }
-    auto appended = log.Append(stream, eventstore::ExpectedVersion::Exactly(version), events);
-    if (!appended.ok() && appended.error().code == ErrorCode::kConflict) continue;  // decide again
-    if (!appended.ok()) return appended.error();
-    if (!projector.WaitFor(appended->position, kProjectionWait)) {
-      return Error::Unavailable("The change is saved but the read models are behind; try reading again.");
-    }
-    return std::make_pair(std::move(state), true);
-  }
-  return Error::Conflict("The directory kept changing under this request; try again.", 0);
+  auto outcome = RunCommand<domain::Directory, domain::DirectoryEvent>(
+      log, projector, clock, DirectoryStream(firm), actor,
+      [](const eventstore::RecordedEvent& r) {
+        return domain::DecodeDirectoryEvent(r.type(), r.schema_version(), r.payload());
+      },
+      [&](const domain::Directory& state, Micros now) { return domain::Decide(state, command, firm, now); });
+  if (!outcome.ok()) return outcome.error();
+  return std::make_pair(std::move(outcome->state), !outcome->events.empty());
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "api/jwt.h"
 #include "common/clock.h"
 #include "common/result.h"
+#include "domain/conversation.h"
 #include "domain/directory.h"
 #include "eventstore/event_store.h"
 #include "projections/projector.h"
@@ -25,6 +26,8 @@ struct Written {
 
 class Service {
  public:
+  struct Party;  // a user taking part in conversations, as the directory knows them
+
   Service(eventstore::EventStore& log, projections::ReadModelStore& models, projections::Projector& projector,
           const Clock& clock);
 
@@ -35,11 +38,39 @@ class Service {
   Result<Written> PutDossier(const Claims& caller, const std::string& firm, const std::string& dossier,
                              const boost::json::object& body);
 
+  // Conversations (SPEC sections 2-4); ids are the server's.
+  Result<Written> StartConversation(const Claims& caller, const std::string& dossier,
+                                    const boost::json::object& body);
+  Result<boost::json::object> GetConversation(const Claims& caller, const std::string& conversation);
+  Result<boost::json::object> ListConversations(const Claims& caller, const std::string& dossier,
+                                                const std::string& status, std::size_t limit,
+                                                const std::string& cursor);
+  Result<boost::json::object> Counters(const Claims& caller, const std::string& dossier);
+  Result<Written> PostMessage(const Claims& caller, const std::string& conversation,
+                              const boost::json::object& body);
+  Result<Written> AddNote(const Claims& caller, const std::string& conversation,
+                          const boost::json::object& body);
+  Result<void> MarkRead(const Claims& caller, const std::string& conversation,
+                        const boost::json::object& body);
+  Result<Written> CloseOrReopen(const Claims& caller, const std::string& conversation, bool reopen);
+
   eventstore::EventStore& log() { return log_; }
 
  private:
   // Platform tokens may administer every firm; a user of kind admin only
   // their own. Others' firms answer 404, as if they did not exist.
+  Result<Party> Resolve(const Claims& caller);
+  // Runs a conversation command and returns the conversation's document.
+  Result<boost::json::object> RunConversation(const Party& party, const domain::DossierAccess& access,
+                                              const std::string& conversation,
+                                              const domain::Command& command);
+  // Resolves the caller, checks they see `conversation`, runs `command`.
+  Result<std::pair<Party, boost::json::object>> Act(const Claims& caller, const std::string& conversation,
+                                                    const domain::Command& command);
+  // The conversation and the caller's view of its dossier; 404 if unseen.
+  Result<std::pair<boost::json::object, domain::DossierAccess>> Visible(const Party& party,
+                                                                        const std::string& conversation);
+
   // Returns the firm's directory as the read models have it.
   Result<domain::Directory> AuthorizeAdmin(const Claims& caller, const std::string& firm);
 

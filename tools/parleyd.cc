@@ -5,6 +5,7 @@
 #include "api/router.h"
 #include "api/server.h"
 #include "eventstore/event_store.h"
+#include "projections/conversation_projection.h"
 #include "projections/directory_projection.h"
 #include "projections/projector.h"
 #include "tools/flags.h"
@@ -52,7 +53,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   projections::DirectoryProjection directory;
-  projections::Projector projector(**store, **models, {&directory});
+  projections::ConversationProjection conversations;
+  projections::Projector projector(**store, **models, {&directory, &conversations});
   if (auto started = projector.Start(); !started.ok()) {
     std::cerr << "parleyd: cannot bring the read models up to date: " << started.error().message << "\n";
     return 1;

@@ -1,0 +1,79 @@
+// Internal to api/: runs one command against one aggregate, the way every
+// write in Parley goes. Loads the aggregate's stream and folds it, decides,
+// appends the events with the version it decided on (deciding again if
+// another writer got there first), then waits until the projections hold
+// the result, so the caller reads its own write.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/ids.h"
+#include "common/result.h"
+#include "domain/event_codec.h"
+#include "eventstore/event_store.h"
+#include "projections/projector.h"
+
+namespace parley::api {
+
+template <class State, class Event>
+struct CommandOutcome {
+  State state;                // after the new events
+  std::vector<Event> events;  // empty: nothing changed
+  std::uint64_t version = 0;  // the stream's version after them
+};
+
+template <class State, class Event>
+Result<CommandOutcome<State, Event>> RunCommand(
+    eventstore::EventStore& log, projections::Projector& projector, const Clock& clock,
+    const std::string& stream, const std::string& actor,
+    const std::function<Result<Event>(const eventstore::RecordedEvent&)>& decode,
+    const std::function<Result<std::vector<Event>>(const State&, Micros now)>& decide) {
+  constexpr int kConflictRetries = 5;
+  constexpr std::size_t kPage = 1024;
+  for (int attempt = 0; attempt < kConflictRetries; ++attempt) {
+    CommandOutcome<State, Event> outcome;
+    for (std::uint64_t from = 1;;) {
+      auto page = log.ReadStream(stream, from, eventstore::Direction::kForward, kPage);
+      if (!page.ok()) return page.error();
+      for (const auto& recorded : *page) {
+        auto event = decode(recorded);
+        if (!event.ok()) return event.error();
+        domain::Evolve(outcome.state, *event);
+        outcome.version = recorded.stream_version();
+      }
+      if (page->size() < kPage) break;
+      from = outcome.version + 1;
+    }
+    const Micros now = clock.Now();
+    auto decided = decide(outcome.state, now);
+    if (!decided.ok()) return decided.error();
+    if (decided->empty()) return outcome;
+    std::vector<eventstore::EventData> data;
+    for (const Event& e : *decided) {
+      eventstore::EventData d;
+      d.id = NewId("ev_", now);
+      d.type = domain::TypeName(e);
+      d.schema_version = domain::kEventSchemaVersion;
+      d.payload = domain::EncodeEvent(e);
+      d.actor = actor;
+      data.push_back(std::move(d));
+      domain::Evolve(outcome.state, e);
+    }
+    auto appended = log.Append(stream, eventstore::ExpectedVersion::Exactly(outcome.version), data);
+    if (!appended.ok() && appended.error().code == ErrorCode::kConflict) continue;  // decide again
+    if (!appended.ok()) return appended.error();
+    if (!projector.WaitFor(appended->position, std::chrono::seconds(10))) {
+      return Error::Unavailable("The change is saved but the read models are behind; read again shortly.");
+    }
+    outcome.events = std::move(*decided);
+    outcome.version = appended->stream_version;
+    return outcome;
+  }
+  return Error::Conflict("Others kept changing this while the request ran; try again.", 0);
+}
+
+}  // namespace parley::api

@@ -1,0 +1,403 @@
+// The conversation half of the service: commands through RunCommand, and
+// views of the conversations read model filtered for the caller. A client
+// never gets a note, a read receipt, or a conversation it cannot see.
+#include <algorithm>
+
+#include "api/command_runner.h"
+#include "api/json_fields.h"
+#include "api/service.h"
+#include "domain/conversation.h"
+#include "projections/conversation_projection.h"
+#include "projections/directory_projection.h"
+
+namespace parley::api {
+
+namespace json = boost::json;
+
+struct Service::Party {
+  domain::Directory directory;
+  domain::Actor actor;
+};
+
+namespace {
+
+constexpr std::size_t kMaxPage = 100;
+
+json::value Time(const json::value& micros) {
+  if (!micros.is_int64()) return nullptr;
+  return json::value(FormatRfc3339(micros.as_int64()));
+}
+
+std::string Initials(const std::string& name) {
+  std::string out;
+  bool start = true;
+  for (unsigned char c : name) {
+    if (c == ' ' || c == '-') {
+      start = true;
+    } else if (start) {
+      if (c < 0x80) out.push_back(static_cast<char>(std::toupper(c)));
+      start = false;
+    }
+  }
+  return out;
+}
+
+json::object Author(const Service::Party& party, const json::object& item) {
+  const std::string id(item.at("author").as_string());
+  const domain::UserDefined* user = party.directory.User(id);
+  return {{"id", id}, {"side", item.at("side")}, {"name", user ? user->name : id}};
+}
+
+// The first time each client read up to `ordinal`, from their read marks.
+json::array ReadBy(const Service::Party& party, const json::object& doc, std::int64_t ordinal) {
+  json::array out;
+  for (const auto& [user, marks] : doc.at("reads").as_object()) {
+    const domain::UserDefined* u = party.directory.User(std::string(user));
+    if (!u || u->kind != domain::UserKind::kClient) continue;
+    for (const auto& mark : marks.as_array()) {
+      if (mark.as_array().at(0).as_int64() >= ordinal) {
+        out.push_back({{"user", user}, {"initials", Initials(u->name)}, {"at", Time(mark.as_array().at(1))}});
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+json::object Summary(const Service::Party& party, const json::object& doc, const domain::Conversation& c) {
+  const domain::Side side = party.actor.side();
+  const std::uint64_t unread = c.UnreadFor(party.actor.id, side);
+  const bool bold = side == domain::Side::kFirm ? (c.NeedsStaffAction() || unread > 0)
+                                                : (unread > 0 || c.NeedsClientAction());
+  json::value audience = doc.at("audience").is_string()
+                             ? json::value(json::object{{"user", doc.at("audience")}})
+                             : json::value("dossier");
+  json::object o{{"id", doc.at("id")},
+                 {"dossier", doc.at("dossier")},
+                 {"subject", doc.at("subject")},
+                 {"status", doc.at("status")},
+                 {"audience", std::move(audience)},
+                 {"started_by", {{"id", doc.at("started_by")}, {"side", doc.at("starter_side")}}},
+                 {"participants", doc.at("participants")},
+                 {"created_at", Time(doc.at("created_at"))},
+                 {"last_activity_at", Time(doc.at("last_activity_at"))},
+                 {"closed_at", Time(doc.at("closed_at"))},
+                 {"closed_by", doc.at("closed_by")},
+                 {"version", doc.at("version")},
+                 {"needs_staff_action", c.NeedsStaffAction()},
+                 {"needs_client_action", c.NeedsClientAction()},
+                 {"unread", unread},
+                 {"bold", bold}};
+  if (party.actor.is_staff()) o["reminders"] = doc.at("reminders");
+  return o;
+}
+
+json::object ItemView(const Service::Party& party, const json::object& doc, const json::object& item) {
+  const bool staff = party.actor.is_staff();
+  json::object o{{"id", item.at("id")},
+                 {"author", Author(party, item)},
+                 {"created_at", Time(item.at("created_at"))},
+                 {"mentions", item.at("mentions")}};
+  if (item.at("note").as_bool()) {
+    o["body"] = item.at("body");
+    return o;
+  }
+  o["edited"] = item.at("edited");
+  o["deleted"] = item.at("deleted");
+  if (!item.at("deleted").as_bool()) o["body"] = item.at("body");
+  o["attachments"] = item.at("attachments");
+  o["delivered"] = true;
+  // Receipts: staff see which clients read each message; clients never
+  // learn whether staff have read theirs.
+  if (staff) o["read_by"] = ReadBy(party, doc, item.at("ordinal").as_int64());
+  return o;
+}
+
+json::object FullView(const Service::Party& party, const json::object& doc) {
+  json::object o = Summary(party, doc, projections::ToDomain(doc));
+  json::array messages, notes;
+  for (const auto& v : doc.at("items").as_array()) {
+    const auto& item = v.as_object();
+    if (item.at("note").as_bool()) {
+      if (party.actor.is_staff()) notes.push_back(ItemView(party, doc, item));
+    } else {
+      messages.push_back(ItemView(party, doc, item));
+    }
+  }
+  o["messages"] = std::move(messages);
+  if (party.actor.is_staff()) o["notes"] = std::move(notes);
+  return o;
+}
+
+const json::object* FindItem(const json::object& doc, const std::string& id) {
+  for (const auto& v : doc.at("items").as_array()) {
+    if (v.at("id").as_string() == id) return &v.as_object();
+  }
+  return nullptr;
+}
+
+Result<std::vector<std::string>> StringList(const json::object& body, std::string_view name) {
+  auto list = ArrayField(body, name);
+  if (!list.ok()) return list.error();
+  std::vector<std::string> out;
+  for (const auto& v : **list) {
+    if (!v.is_string()) return Error::InvalidArgument("\"" + std::string(name) + "\" is a list of user ids.");
+    out.emplace_back(v.as_string());
+  }
+  return out;
+}
+
+Result<std::vector<domain::AttachmentRef>> AttachmentList(const json::object& body) {
+  auto list = ArrayField(body, "attachments");
+  if (!list.ok()) return list.error();
+  std::vector<domain::AttachmentRef> out;
+  for (const auto& v : **list) {
+    if (v.is_string()) {
+      out.push_back({std::string(v.as_string()), "", ""});
+      continue;
+    }
+    if (!v.is_object())
+      return Error::InvalidArgument("An attachment is an upload id or {external_id, name}.");
+    domain::AttachmentRef ref;
+    for (auto [field, target] : {std::pair{"id", &ref.upload_id}, std::pair{"external_id", &ref.external_id},
+                                 std::pair{"name", &ref.name}}) {
+      auto value = StringField(v.as_object(), field, false);
+      if (!value.ok()) return value.error();
+      *target = *value;
+    }
+    out.push_back(std::move(ref));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<Service::Party> Service::Resolve(const Claims& caller) {
+  if (caller.platform_admin) return Error::Forbidden("A platform token takes no part in conversations.");
+  auto directory = projections::LoadDirectory(models_, caller.firm);
+  if (!directory.ok()) return directory.error();
+  auto actor = directory->ActorFor(caller.subject);
+  if (!actor) return Error::Unauthenticated("The bearer token names an unknown user.");
+  return Party{std::move(*directory), *actor};
+}
+
+Result<std::pair<json::object, domain::DossierAccess>> Service::Visible(const Party& party,
+                                                                        const std::string& conversation) {
+  const Error unseen = Error::NotFound("There is no such conversation.");
+  auto doc = projections::LoadConversation(models_, conversation);
+  if (!doc.ok()) return doc.error();
+  if (!doc->has_value() || (**doc).at("firm").as_string() != party.directory.firm->firm) return unseen;
+  auto access = party.directory.AccessFor(std::string((**doc).at("dossier").as_string()));
+  if (!access || !domain::CanSee(projections::ToDomain(**doc), party.actor, *access)) return unseen;
+  return std::make_pair(std::move(**doc), std::move(*access));
+}
+
+Result<json::object> Service::RunConversation(const Party& party, const domain::DossierAccess& access,
+                                              const std::string& conversation,
+                                              const domain::Command& command) {
+  auto outcome = RunCommand<domain::Conversation, domain::Event>(
+      log_, projector_, clock_, "conv-" + conversation, party.actor.id,
+      [](const eventstore::RecordedEvent& r) {
+        return domain::DecodeEvent(r.type(), r.schema_version(), r.payload());
+      },
+      [&](const domain::Conversation& state, Micros now) {
+        return domain::Decide(state, command, {party.actor, access, now});
+      });
+  if (!outcome.ok()) return outcome.error();
+  auto doc = projections::LoadConversation(models_, conversation);
+  if (!doc.ok()) return doc.error();
+  if (!doc->has_value()) return Error::Internal("the conversation is missing from the read model");
+  return std::move(**doc);
+}
+
+Result<Written> Service::StartConversation(const Claims& caller, const std::string& dossier,
+                                           const json::object& body) {
+  auto party = Resolve(caller);
+  if (!party.ok()) return party.error();
+  auto access = party->directory.AccessFor(dossier);
+  if (!access) return Error::NotFound("There is no such dossier.");
+  const Micros now = clock_.Now();
+  domain::StartConversation command;
+  command.conversation = NewId("c_", now);
+  command.message = NewId("m_", now);
+  for (auto [field, target, required] :
+       {std::tuple{"subject", &command.subject, true}, std::tuple{"body", &command.body, false}}) {
+    auto value = StringField(body, field, required);
+    if (!value.ok()) return value.error();
+    *target = *value;
+  }
+  if (const json::value* audience = body.if_contains("audience"); audience && !audience->is_null()) {
+    if (audience->is_object()) {
+      auto user = StringField(audience->as_object(), "user", true);
+      if (!user.ok()) return user.error();
+      command.audience.user = *user;
+    } else if (!audience->is_string() || audience->as_string() != "dossier") {
+      return Error::InvalidArgument("\"audience\" is \"dossier\" or {\"user\": id}.");
+    }
+  }
+  auto participants = StringList(body, "staff_participants");
+  auto mentions = StringList(body, "mentions");
+  auto attachments = AttachmentList(body);
+  if (!participants.ok()) return participants.error();
+  if (!mentions.ok()) return mentions.error();
+  if (!attachments.ok()) return attachments.error();
+  command.staff_participants = *participants;
+  command.mentions = *mentions;
+  command.attachments = *attachments;
+  if (const json::value* r = body.if_contains("reminders"); r && !r->is_null()) {
+    if (!r->is_object()) return Error::InvalidArgument("\"reminders\" is {enabled, every_days, count}.");
+    const auto& o = r->as_object();
+    auto number = [&](const char* name, int fallback) -> Result<int> {
+      const json::value* v = o.if_contains(name);
+      if (!v) return fallback;
+      if (!v->is_int64())
+        return Error::InvalidArgument(std::string("\"reminders.") + name + "\" is a number.");
+      return static_cast<int>(std::clamp<std::int64_t>(v->as_int64(), -1, 100000));
+    };
+    const json::value* enabled = o.if_contains("enabled");
+    if (enabled && !enabled->is_bool())
+      return Error::InvalidArgument("\"reminders.enabled\" is true or false.");
+    auto every = number("every_days", 3);
+    auto count = number("count", 1);
+    if (!every.ok()) return every.error();
+    if (!count.ok()) return count.error();
+    command.reminders = {enabled ? enabled->as_bool() : true, *every, *count};
+  }
+  auto doc = RunConversation(*party, *access, command.conversation, command);
+  if (!doc.ok()) return doc.error();
+  return Written{FullView(*party, *doc), true};
+}
+
+Result<json::object> Service::GetConversation(const Claims& caller, const std::string& conversation) {
+  auto party = Resolve(caller);
+  if (!party.ok()) return party.error();
+  auto visible = Visible(*party, conversation);
+  if (!visible.ok()) return visible.error();
+  return FullView(*party, visible->first);
+}
+
+Result<json::object> Service::ListConversations(const Claims& caller, const std::string& dossier,
+                                                const std::string& status, std::size_t limit,
+                                                const std::string& cursor) {
+  if (status != "open" && status != "closed" && status != "all") {
+    return Error::InvalidArgument("\"status\" is open, closed or all.");
+  }
+  auto party = Resolve(caller);
+  if (!party.ok()) return party.error();
+  auto access = party->directory.AccessFor(dossier);
+  if (!access || (party->actor.is_client() && !access->HasClient(party->actor.id)) ||
+      (!party->actor.is_client() && !party->actor.is_staff())) {
+    return Error::NotFound("There is no such dossier.");
+  }
+  limit = std::clamp<std::size_t>(limit, 1, kMaxPage);
+  json::array items;
+  std::string next = cursor;
+  // The index holds every conversation of the dossier; those the caller
+  // may not see, or of another tab, are skipped until the page is full.
+  do {
+    auto page = projections::ListConversations(models_, access->firm, dossier, next, limit);
+    if (!page.ok()) return page.error();
+    next = page->next_cursor;
+    for (const auto& doc : page->documents) {
+      const domain::Conversation c = projections::ToDomain(doc);
+      if (!domain::CanSee(c, party->actor, *access)) continue;
+      const bool closed = c.status == domain::Status::kClosed;
+      if ((status == "open" && closed) || (status == "closed" && !closed)) continue;
+      items.push_back(Summary(*party, doc, c));
+      if (items.size() == limit) break;
+    }
+  } while (items.size() < limit && !next.empty());
+  return json::object{{"items", std::move(items)},
+                      {"next_cursor", next.empty() ? json::value(nullptr) : json::value(next)}};
+}
+
+Result<json::object> Service::Counters(const Claims& caller, const std::string& dossier) {
+  auto listed = ListConversations(caller, dossier, "all", kMaxPage, "");
+  if (!listed.ok()) return listed.error();
+  std::int64_t staff_action = 0, client_action = 0, open = 0, closed = 0, unread = 0;
+  json::object page = std::move(*listed);
+  for (;;) {
+    for (const auto& v : page.at("items").as_array()) {
+      const auto& s = v.as_object();
+      (s.at("status").as_string() == "closed" ? closed : open)++;
+      staff_action += s.at("needs_staff_action").as_bool();
+      client_action += s.at("needs_client_action").as_bool();
+      unread += s.at("unread").to_number<std::int64_t>() > 0;
+    }
+    if (page.at("next_cursor").is_null()) break;
+    auto more =
+        ListConversations(caller, dossier, "all", kMaxPage, std::string(page.at("next_cursor").as_string()));
+    if (!more.ok()) return more.error();
+    page = std::move(*more);
+  }
+  return json::object{{"staff_action_needed", staff_action},
+                      {"client_action_needed", client_action},
+                      {"open", open},
+                      {"closed", closed},
+                      {"unread", unread}};
+}
+
+Result<std::pair<Service::Party, json::object>> Service::Act(const Claims& caller,
+                                                             const std::string& conversation,
+                                                             const domain::Command& command) {
+  auto party = Resolve(caller);
+  if (!party.ok()) return party.error();
+  auto visible = Visible(*party, conversation);
+  if (!visible.ok()) return visible.error();
+  auto doc = RunConversation(*party, visible->second, conversation, command);
+  if (!doc.ok()) return doc.error();
+  return std::make_pair(std::move(*party), std::move(*doc));
+}
+
+Result<Written> Service::PostMessage(const Claims& caller, const std::string& conversation,
+                                     const json::object& body) {
+  domain::PostMessage command;
+  command.message = NewId("m_", clock_.Now());
+  auto text = StringField(body, "body", false);
+  auto mentions = StringList(body, "mentions");
+  auto attachments = AttachmentList(body);
+  if (!text.ok()) return text.error();
+  if (!mentions.ok()) return mentions.error();
+  if (!attachments.ok()) return attachments.error();
+  command.body = *text;
+  command.mentions = *mentions;
+  command.attachments = *attachments;
+  auto acted = Act(caller, conversation, command);
+  if (!acted.ok()) return acted.error();
+  auto& [party, doc] = *acted;
+  return Written{ItemView(party, doc, *FindItem(doc, command.message)), true};
+}
+
+Result<Written> Service::AddNote(const Claims& caller, const std::string& conversation,
+                                 const json::object& body) {
+  domain::AddNote command;
+  command.note = NewId("n_", clock_.Now());
+  auto text = StringField(body, "body", true);
+  auto mentions = StringList(body, "mentions");
+  if (!text.ok()) return text.error();
+  if (!mentions.ok()) return mentions.error();
+  command.body = *text;
+  command.mentions = *mentions;
+  auto acted = Act(caller, conversation, command);
+  if (!acted.ok()) return acted.error();
+  auto& [party, doc] = *acted;
+  return Written{ItemView(party, doc, *FindItem(doc, command.note)), true};
+}
+
+Result<void> Service::MarkRead(const Claims& caller, const std::string& conversation,
+                               const json::object& body) {
+  auto up_to = StringField(body, "up_to", false);
+  if (!up_to.ok()) return up_to.error();
+  auto acted = Act(caller, conversation, domain::MarkRead{*up_to});
+  if (!acted.ok()) return acted.error();
+  return {};
+}
+
+Result<Written> Service::CloseOrReopen(const Claims& caller, const std::string& conversation, bool reopen) {
+  auto acted = Act(caller, conversation,
+                   reopen ? domain::Command{domain::Reopen{}} : domain::Command{domain::Close{}});
+  if (!acted.ok()) return acted.error();
+  return Written{FullView(acted->first, acted->second), false};
+}
+
+}  // namespace parley::api

@@ -1,0 +1,220 @@
+// Conversations over real HTTP against the real parleyd: the rules of SPEC
+// sections 2-4 and, above all, what each caller may and may not see.
+#include <gtest/gtest.h>
+
+#include "tests/testing/http_client.h"
+#include "tests/testing/parleyd_process.h"
+#include "tests/testing/temp_dir.h"
+#include "tests/testing/tokens.h"
+
+namespace parley {
+namespace {
+
+namespace http = boost::beast::http;
+namespace json = boost::json;
+
+constexpr const char* kNoteText = "Client difficile, ne pas relancer avant janvier";
+
+class ConversationsApiTest : public ::testing::Test {
+ protected:
+  ConversationsApiTest() : server_(dir_.str("data")), client_(server_.port()) {
+    Admin("/v1/admin/firms/f1", R"({"name":"Cabinet Dupont","default_language":"fr"})");
+    Admin("/v1/admin/firms/f1/users/u-cmc",
+          R"({"kind":"staff","name":"Claire Martin","email":"c@d.example","role":"chef_mission_comptable"})");
+    Admin("/v1/admin/firms/f1/users/u-collab",
+          R"({"kind":"staff","name":"Luc Petit","email":"l@d.example","role":"collaborateur"})");
+    Admin("/v1/admin/firms/f1/users/u-c1", R"({"kind":"client","name":"Anne Moreau","email":"a@b.example"})");
+    Admin("/v1/admin/firms/f1/users/u-c2", R"({"kind":"client","name":"Paul Moreau","email":"p@b.example"})");
+    Admin("/v1/admin/firms/f1/dossiers/d-104",
+          R"({"name":"Boulangerie Moreau","clients":[{"user":"u-c1"},{"user":"u-c2"}],"staff":["u-cmc"]})");
+    Admin("/v1/admin/firms/f1/dossiers/d-105", R"({"name":"Garage Lambert","clients":[],"staff":["u-cmc"]})");
+    Admin("/v1/admin/firms/f2", R"({"name":"Cabinet Autre"})");
+    Admin("/v1/admin/firms/f2/users/u-f2",
+          R"({"kind":"staff","name":"Eve Autre","email":"e@o.example","role":"expert_comptable"})");
+  }
+
+  void Admin(const std::string& path, const std::string& body) {
+    auto r = Call(http::verb::put, path, body, testing::PlatformToken());
+    ASSERT_TRUE(r.status == 200 || r.status == 201) << path << ": " << r.body;
+  }
+
+  testing::HttpResponse Call(http::verb verb, const std::string& path, const std::string& body,
+                             const std::string& token) {
+    auto headers = testing::Bearer(token);
+    if (!body.empty()) headers["Content-Type"] = "application/json";
+    return client_.Request(verb, path, body, headers);
+  }
+  testing::HttpResponse Get(const std::string& path, const std::string& user, const std::string& firm = "f1") {
+    return Call(http::verb::get, path, "", testing::UserToken(user, firm));
+  }
+  testing::HttpResponse Post(const std::string& path, const std::string& body, const std::string& user,
+                             const std::string& firm = "f1") {
+    return Call(http::verb::post, path, body, testing::UserToken(user, firm));
+  }
+  static std::string Code(const testing::HttpResponse& r) {
+    return std::string(r.json().at("error").at("code").as_string());
+  }
+
+  // Starts a conversation and returns its id.
+  std::string Start(const std::string& user, const std::string& body = R"({"subject":"TVA T3","body":"Bonjour"})",
+                    const std::string& dossier = "d-104") {
+    auto r = Post("/v1/dossiers/" + dossier + "/conversations", body, user);
+    EXPECT_EQ(r.status, 201u) << r.body;
+    return r.status == 201 ? std::string(r.json().at("id").as_string()) : "";
+  }
+
+  testing::TempDir dir_;
+  testing::ParleydProcess server_;
+  testing::HttpClient client_;
+};
+
+TEST_F(ConversationsApiTest, AClientQuestionNeedsStaffActionUntilStaffAnswer) {
+  std::string id = Start("u-c1", R"({"subject":"Dépense professionnelle ?","body":"Ce restaurant ?"})");
+  auto staff_view = Get("/v1/conversations/" + id, "u-cmc").json();
+  EXPECT_EQ(staff_view.at("status").as_string(), "new");
+  EXPECT_TRUE(staff_view.at("needs_staff_action").as_bool());
+  EXPECT_TRUE(staff_view.at("bold").as_bool());
+  EXPECT_EQ(staff_view.at("participants").at(0).as_string(), "u-cmc") << "assigned staff by default";
+  auto counters = Get("/v1/dossiers/d-104/counters", "u-cmc").json();
+  EXPECT_EQ(counters.at("staff_action_needed").as_int64(), 1);
+  EXPECT_EQ(counters.at("client_action_needed").as_int64(), 0);
+  EXPECT_EQ(counters.at("open").as_int64(), 1);
+
+  auto answer = Post("/v1/conversations/" + id + "/messages", R"({"body":"Oui, 50 % déductible."})", "u-collab");
+  ASSERT_EQ(answer.status, 201u) << answer.body;
+  EXPECT_EQ(answer.json().at("author").at("name").as_string(), "Luc Petit");
+  auto after = Get("/v1/conversations/" + id, "u-c1").json();  // read-your-writes across users too
+  EXPECT_EQ(after.at("status").as_string(), "in_progress");
+  EXPECT_TRUE(after.at("needs_client_action").as_bool());
+  EXPECT_EQ(after.at("messages").as_array().size(), 2u);
+  EXPECT_EQ(after.at("unread").as_int64(), 1);
+  EXPECT_TRUE(after.at("bold").as_bool());
+  counters = Get("/v1/dossiers/d-104/counters", "u-cmc").json();
+  EXPECT_EQ(counters.at("staff_action_needed").as_int64(), 0);
+  EXPECT_EQ(counters.at("client_action_needed").as_int64(), 1);
+}
+
+TEST_F(ConversationsApiTest, AClientNeverSeesANoteAnywhere) {
+  std::string id = Start("u-cmc");
+  auto note = Post("/v1/conversations/" + id + "/notes", json::serialize(json::object{{"body", kNoteText}}), "u-cmc");
+  ASSERT_EQ(note.status, 201u) << note.body;
+  auto staff_view = Get("/v1/conversations/" + id, "u-collab");
+  EXPECT_NE(staff_view.body.find(kNoteText), std::string::npos) << "staff see notes";
+  for (const std::string& path : {"/v1/conversations/" + id, std::string("/v1/dossiers/d-104/conversations"),
+                                  std::string("/v1/dossiers/d-104/conversations?status=all"),
+                                  std::string("/v1/dossiers/d-104/counters")}) {
+    auto r = Get(path, "u-c1");
+    EXPECT_EQ(r.status, 200u) << path;
+    EXPECT_EQ(r.body.find(kNoteText), std::string::npos) << path;
+    EXPECT_EQ(r.body.find("\"notes\""), std::string::npos) << path;
+    EXPECT_EQ(r.body.find("read_by"), std::string::npos) << path;
+  }
+  EXPECT_EQ(Get("/v1/conversations/" + id, "u-c1").json().at("unread").as_int64(), 1) << "the message, not the note";
+  auto refused = Post("/v1/conversations/" + id + "/notes", R"({"body":"moi aussi"})", "u-c1");
+  EXPECT_EQ(refused.status, 403u);
+  EXPECT_EQ(refused.body.find(kNoteText), std::string::npos);
+}
+
+TEST_F(ConversationsApiTest, StaffSeeReadReceiptsClientsOnlyDelivered) {
+  std::string id = Start("u-cmc");
+  auto before = Get("/v1/conversations/" + id, "u-cmc").json();
+  EXPECT_TRUE(before.at("messages").at(0).at("read_by").as_array().empty());
+  ASSERT_EQ(Post("/v1/conversations/" + id + "/read", "", "u-c1").status, 204u);
+  auto after = Get("/v1/conversations/" + id, "u-cmc").json();
+  auto receipt = after.at("messages").at(0).at("read_by").at(0);
+  EXPECT_EQ(receipt.at("user").as_string(), "u-c1");
+  EXPECT_EQ(receipt.at("initials").as_string(), "AM");
+  EXPECT_TRUE(receipt.at("at").is_string());
+  auto client_view = Get("/v1/conversations/" + id, "u-c1").json();
+  EXPECT_TRUE(client_view.at("messages").at(0).at("delivered").as_bool());
+  EXPECT_FALSE(client_view.at("messages").at(0).as_object().contains("read_by"));
+  EXPECT_EQ(client_view.at("unread").as_int64(), 0);
+}
+
+TEST_F(ConversationsApiTest, AnotherFirmGets404OnEverything) {
+  std::string id = Start("u-cmc");
+  EXPECT_EQ(Get("/v1/conversations/" + id, "u-f2", "f2").status, 404u);
+  EXPECT_EQ(Get("/v1/dossiers/d-104/conversations", "u-f2", "f2").status, 404u);
+  EXPECT_EQ(Get("/v1/dossiers/d-104/counters", "u-f2", "f2").status, 404u);
+  auto post = Post("/v1/conversations/" + id + "/messages", R"({"body":"intrusion"})", "u-f2", "f2");
+  EXPECT_EQ(post.status, 404u);
+  EXPECT_EQ(Code(post), "not_found");
+  EXPECT_EQ(Post("/v1/dossiers/d-104/conversations", R"({"subject":"S","body":"B"})", "u-f2", "f2").status, 404u);
+  // A token claiming firm f1 for a user of f2 names nobody f1 knows.
+  EXPECT_EQ(Get("/v1/conversations/" + id, "u-f2", "f1").status, 401u);
+}
+
+TEST_F(ConversationsApiTest, APrivateConversationIsInvisibleToOtherClients) {
+  std::string id = Start("u-cmc", R"({"subject":"Votre salaire","body":"Confidentiel","audience":{"user":"u-c1"}})");
+  EXPECT_EQ(Get("/v1/conversations/" + id, "u-c1").status, 200u);
+  EXPECT_EQ(Get("/v1/conversations/" + id, "u-c2").status, 404u);
+  EXPECT_EQ(Post("/v1/conversations/" + id + "/messages", R"({"body":"?"})", "u-c2").status, 404u);
+  auto list = Get("/v1/dossiers/d-104/conversations?status=all", "u-c2").json();
+  EXPECT_TRUE(list.at("items").as_array().empty());
+  EXPECT_EQ(Get("/v1/dossiers/d-104/counters", "u-c2").json().at("open").as_int64(), 0);
+  EXPECT_EQ(Get("/v1/dossiers/d-105/conversations", "u-c1").status, 404u) << "not a client of that dossier";
+}
+
+TEST_F(ConversationsApiTest, CloseRulesAndAClosedConversationIsReadOnly) {
+  std::string id = Start("u-cmc");
+  auto refused = Post("/v1/conversations/" + id + "/close", "", "u-c1");
+  EXPECT_EQ(refused.status, 403u);
+  EXPECT_EQ(Code(refused), "forbidden");
+  auto closed = Post("/v1/conversations/" + id + "/close", "", "u-cmc");
+  ASSERT_EQ(closed.status, 200u) << closed.body;
+  EXPECT_EQ(closed.json().at("status").as_string(), "closed");
+  EXPECT_EQ(closed.json().at("closed_by").as_string(), "u-cmc");
+  for (const auto& [path, user] : std::vector<std::pair<std::string, std::string>>{
+           {"/messages", "u-c1"}, {"/messages", "u-cmc"}, {"/notes", "u-cmc"}}) {
+    auto r = Post("/v1/conversations/" + id + path, R"({"body":"encore"})", user);
+    EXPECT_EQ(r.status, 409u) << path;
+    EXPECT_EQ(Code(r), "conversation_closed");
+  }
+  EXPECT_EQ(Get("/v1/dossiers/d-104/conversations", "u-c1").json().at("items").as_array().size(), 0u)
+      << "the open tab no longer lists it";
+  EXPECT_EQ(Get("/v1/dossiers/d-104/conversations?status=closed", "u-c1").json().at("items").as_array().size(), 1u);
+  EXPECT_EQ(Post("/v1/conversations/" + id + "/reopen", "", "u-c1").status, 403u);
+  auto reopened = Post("/v1/conversations/" + id + "/reopen", "", "u-cmc");
+  ASSERT_EQ(reopened.status, 200u);
+  EXPECT_EQ(reopened.json().at("status").as_string(), "in_progress");
+  EXPECT_EQ(Post("/v1/conversations/" + id + "/messages", R"({"body":"Merci"})", "u-c1").status, 201u);
+}
+
+TEST_F(ConversationsApiTest, BadRequestsAnswerTheSpecErrors) {
+  auto start = [&](const std::string& body) { return Post("/v1/dossiers/d-104/conversations", body, "u-cmc"); };
+  EXPECT_EQ(start(R"({"body":"no subject"})").status, 400u);
+  EXPECT_EQ(start(json::serialize(json::object{{"subject", std::string(201, 's')}, {"body", "B"}})).status, 400u);
+  EXPECT_EQ(start(json::serialize(json::object{{"subject", std::string(200, 's')}, {"body", "B"}})).status, 201u);
+  EXPECT_EQ(start(R"({"subject":"S","body":42})").status, 400u);
+  EXPECT_EQ(start(R"({"subject":"S","body":"B","audience":"everyone"})").status, 400u);
+  EXPECT_EQ(start("{oops").status, 400u);
+  auto big = start(json::serialize(json::object{{"subject", "S"}, {"body", std::string(64 * 1024 + 1, 'b')}}));
+  EXPECT_EQ(big.status, 413u);
+  EXPECT_EQ(Code(big), "too_large");
+  EXPECT_EQ(Get("/v1/dossiers/d-104/conversations?status=maybe", "u-cmc").status, 400u);
+  EXPECT_EQ(Get("/v1/conversations/c_nope", "u-cmc").status, 404u);
+  EXPECT_EQ(Get("/v1/dossiers/d-104/conversations", "u-cmc").json().at("items").as_array().size(), 1u)
+      << "only the one valid start was written";
+}
+
+TEST_F(ConversationsApiTest, ListsPageNewestActivityFirst) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(Start("u-cmc"));
+  ASSERT_EQ(Post("/v1/conversations/" + ids[1] + "/messages", R"({"body":"relance"})", "u-cmc").status, 201u);
+  std::vector<std::string> seen;
+  std::string cursor;
+  for (int page = 0; page < 5; ++page) {
+    auto r = Get("/v1/dossiers/d-104/conversations?limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor), "u-c1");
+    ASSERT_EQ(r.status, 200u) << r.body;
+    auto body = r.json();
+    for (const auto& item : body.at("items").as_array()) seen.emplace_back(item.at("id").as_string());
+    if (body.at("next_cursor").is_null()) break;
+    cursor = body.at("next_cursor").as_string();
+  }
+  ASSERT_EQ(seen.size(), 5u);
+  EXPECT_EQ(seen[0], ids[1]) << "the one with the newest message comes first";
+  EXPECT_EQ(seen[1], ids[4]);
+}
+
+}  // namespace
+}  // namespace parley
