@@ -46,7 +46,8 @@ class Projection {
 // The read models' RocksDB database (DATA/projections).
 class ReadModelStore {
  public:
-  static Result<std::unique_ptr<ReadModelStore>> Open(const std::string& path);
+  // `read_only`: for tools beside a running server; ApplyBatch then fails.
+  static Result<std::unique_ptr<ReadModelStore>> Open(const std::string& path, bool read_only = false);
   virtual ~ReadModelStore() = default;
 
   virtual Result<std::optional<std::string>> Get(std::string_view projection, std::string_view key) = 0;

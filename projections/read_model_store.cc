@@ -146,15 +146,15 @@ class RocksReadModelStore final : public ReadModelStore {
 
 }  // namespace
 
-Result<std::unique_ptr<ReadModelStore>> ReadModelStore::Open(const std::string& path) {
+Result<std::unique_ptr<ReadModelStore>> ReadModelStore::Open(const std::string& path, bool read_only) {
   std::error_code ec;
-  std::filesystem::create_directories(path, ec);
+  if (!read_only) std::filesystem::create_directories(path, ec);
   if (ec) return Error::Internal("cannot create " + path + ": " + ec.message());
   rocksdb::Options options;
   options.create_if_missing = true;
   options.compression = rocksdb::kLZ4Compression;
   rocksdb::DB* raw = nullptr;
-  auto s = rocksdb::DB::Open(options, path, &raw);
+  auto s = read_only ? rocksdb::DB::OpenForReadOnly(options, path, &raw) : rocksdb::DB::Open(options, path, &raw);
   if (!s.ok()) return FromStatus(s, "cannot open the read models at " + path);
   return std::unique_ptr<ReadModelStore>(new RocksReadModelStore(std::unique_ptr<rocksdb::DB>(raw)));
 }

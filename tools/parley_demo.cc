@@ -11,7 +11,7 @@
 
 #include "api/jwt.h"
 #include "api/service.h"
-#include "projections/conversation_projection.h"
+#include "projections/all_projections.h"
 #include "projections/directory_projection.h"
 #include "tools/flags.h"
 
@@ -75,9 +75,8 @@ int main(int argc, char** argv) {
   options.path = data + "/log";
   auto log = Must(eventstore::OpenRocksDbStore(options), "cannot open the log");
   auto models = Must(projections::ReadModelStore::Open(data + "/projections"), "cannot open the read models");
-  projections::DirectoryProjection directory;
-  projections::ConversationProjection conversations;
-  projections::Projector projector(*log, *models, {&directory, &conversations});
+  projections::AllProjections all;
+  projections::Projector projector(*log, *models, all.list());
   if (auto started = projector.Start(); !started.ok()) {
     std::cerr << "parley-demo: " << started.error().message << "\n";
     return 1;

@@ -5,7 +5,7 @@
 #include "api/router.h"
 #include "api/server.h"
 #include "eventstore/event_store.h"
-#include "projections/conversation_projection.h"
+#include "projections/all_projections.h"
 #include "projections/directory_projection.h"
 #include "projections/projector.h"
 #include "tools/flags.h"
@@ -52,9 +52,8 @@ int main(int argc, char** argv) {
     std::cerr << "parleyd: " << models.error().message << "\n";
     return 1;
   }
-  projections::DirectoryProjection directory;
-  projections::ConversationProjection conversations;
-  projections::Projector projector(**store, **models, {&directory, &conversations});
+  projections::AllProjections all;
+  projections::Projector projector(**store, **models, all.list());
   if (auto started = projector.Start(); !started.ok()) {
     std::cerr << "parleyd: cannot bring the read models up to date: " << started.error().message << "\n";
     return 1;

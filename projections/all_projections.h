@@ -1,0 +1,24 @@
+// Every projection Parley runs, in one place, so that the server, the demo
+// loader and the rebuild tool always build the same read models.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "projections/conversation_projection.h"
+#include "projections/directory_projection.h"
+#include "projections/projector.h"
+
+namespace parley::projections {
+
+class AllProjections {
+ public:
+  // The raw pointers the Projector takes; owned by this object.
+  std::vector<Projection*> list() { return {&directory_, &conversations_}; }
+
+ private:
+  DirectoryProjection directory_;
+  ConversationProjection conversations_;
+};
+
+}  // namespace parley::projections
