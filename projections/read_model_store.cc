@@ -25,7 +25,9 @@ std::string DataPrefix(std::string_view projection) {
 }
 
 std::string CheckpointKey(std::string_view projection) {
-  return "c" + std::string(projection);
+  std::string key = "c";  // appended: GCC 12 warns falsely (-Wrestrict) on "c" + std::string(...)
+  key.append(projection);
+  return key;
 }
 
 Error FromStatus(const rocksdb::Status& s, std::string_view what) {
