@@ -400,4 +400,31 @@ Result<Written> Service::CloseOrReopen(const Claims& caller, const std::string& 
   return Written{FullView(acted->first, acted->second), false};
 }
 
+Result<Written> Service::EditMessage(const Claims& caller, const std::string& conversation,
+                                     const std::string& message, const json::object& body) {
+  auto text = StringField(body, "body", true);
+  if (!text.ok()) return text.error();
+  auto acted = Act(caller, conversation, domain::EditMessage{message, *text});
+  if (!acted.ok()) return acted.error();
+  auto& [party, doc] = *acted;
+  return Written{ItemView(party, doc, *FindItem(doc, message)), false};
+}
+
+Result<Written> Service::DeleteMessage(const Claims& caller, const std::string& conversation,
+                                       const std::string& message) {
+  auto acted = Act(caller, conversation, domain::DeleteMessage{message});
+  if (!acted.ok()) return acted.error();
+  auto& [party, doc] = *acted;
+  return Written{ItemView(party, doc, *FindItem(doc, message)), false};
+}
+
+Result<Written> Service::AddParticipant(const Claims& caller, const std::string& conversation,
+                                        const json::object& body) {
+  auto user = StringField(body, "user", true);
+  if (!user.ok()) return user.error();
+  auto acted = Act(caller, conversation, domain::AddParticipant{*user});
+  if (!acted.ok()) return acted.error();
+  return Written{FullView(acted->first, acted->second), false};
+}
+
 }  // namespace parley::api

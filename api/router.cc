@@ -119,25 +119,37 @@ Response Dossiers(Services& services, const Request& request, const Claims& call
   return Written(request, services.service.StartConversation(caller, dossier, *body));
 }
 
-// /v1/conversations/{c}[/messages | /notes | /read | /close | /reopen]
+// /v1/conversations/{c}[/messages[/{m}] | /notes | /read | /close | /reopen | /participants]
 Response Conversations(Services& services, const Request& request, const Claims& caller,
                        const std::vector<std::string_view>& s) {
-  if (s.size() < 3 || s.size() > 4) return NotFound(request);
+  if (s.size() < 3 || s.size() > 5) return NotFound(request);
   const std::string id(s[2]);
+  const auto method = request.method();
   if (s.size() == 3) {
-    return request.method() == http::verb::get ? Read(request, services.service.GetConversation(caller, id))
-                                               : WrongMethod(request);
+    return method == http::verb::get ? Read(request, services.service.GetConversation(caller, id))
+                                     : WrongMethod(request);
   }
   const std::string_view action = s[3];
+  if (s.size() == 5) {  // one message: edit or delete
+    if (action != "messages") return NotFound(request);
+    const std::string message(s[4]);
+    if (method == http::verb::delete_)
+      return Written(request, services.service.DeleteMessage(caller, id, message));
+    if (method != http::verb::patch) return WrongMethod(request);
+    auto body = JsonBody(request);
+    if (!body.ok()) return Fail(request, body.error());
+    return Written(request, services.service.EditMessage(caller, id, message, *body));
+  }
   if (action != "messages" && action != "notes" && action != "read" && action != "close" &&
-      action != "reopen") {
+      action != "reopen" && action != "participants") {
     return NotFound(request);
   }
-  if (request.method() != http::verb::post) return WrongMethod(request);
+  if (method != http::verb::post) return WrongMethod(request);
   auto body = JsonBody(request, action == "read" || action == "close" || action == "reopen");
   if (!body.ok()) return Fail(request, body.error());
   if (action == "messages") return Written(request, services.service.PostMessage(caller, id, *body));
   if (action == "notes") return Written(request, services.service.AddNote(caller, id, *body));
+  if (action == "participants") return Written(request, services.service.AddParticipant(caller, id, *body));
   if (action == "read") {
     auto read = services.service.MarkRead(caller, id, *body);
     if (!read.ok()) return Fail(request, read.error());

@@ -53,6 +53,14 @@ class Service {
   Result<void> MarkRead(const Claims& caller, const std::string& conversation,
                         const boost::json::object& body);
   Result<Written> CloseOrReopen(const Claims& caller, const std::string& conversation, bool reopen);
+  // PATCH / DELETE /v1/conversations/{c}/messages/{m}: the author's own message.
+  Result<Written> EditMessage(const Claims& caller, const std::string& conversation,
+                              const std::string& message, const boost::json::object& body);
+  Result<Written> DeleteMessage(const Claims& caller, const std::string& conversation,
+                                const std::string& message);
+  // POST /v1/conversations/{c}/participants {user}: staff add staff.
+  Result<Written> AddParticipant(const Claims& caller, const std::string& conversation,
+                                 const boost::json::object& body);
 
   eventstore::EventStore& log() { return log_; }
 

@@ -44,7 +44,8 @@ class ConversationsApiTest : public ::testing::Test {
     if (!body.empty()) headers["Content-Type"] = "application/json";
     return client_.Request(verb, path, body, headers);
   }
-  testing::HttpResponse Get(const std::string& path, const std::string& user, const std::string& firm = "f1") {
+  testing::HttpResponse Get(const std::string& path, const std::string& user,
+                            const std::string& firm = "f1") {
     return Call(http::verb::get, path, "", testing::UserToken(user, firm));
   }
   testing::HttpResponse Post(const std::string& path, const std::string& body, const std::string& user,
@@ -56,7 +57,8 @@ class ConversationsApiTest : public ::testing::Test {
   }
 
   // Starts a conversation and returns its id.
-  std::string Start(const std::string& user, const std::string& body = R"({"subject":"TVA T3","body":"Bonjour"})",
+  std::string Start(const std::string& user,
+                    const std::string& body = R"({"subject":"TVA T3","body":"Bonjour"})",
                     const std::string& dossier = "d-104") {
     auto r = Post("/v1/dossiers/" + dossier + "/conversations", body, user);
     EXPECT_EQ(r.status, 201u) << r.body;
@@ -80,7 +82,8 @@ TEST_F(ConversationsApiTest, AClientQuestionNeedsStaffActionUntilStaffAnswer) {
   EXPECT_EQ(counters.at("client_action_needed").as_int64(), 0);
   EXPECT_EQ(counters.at("open").as_int64(), 1);
 
-  auto answer = Post("/v1/conversations/" + id + "/messages", R"({"body":"Oui, 50 % déductible."})", "u-collab");
+  auto answer =
+      Post("/v1/conversations/" + id + "/messages", R"({"body":"Oui, 50 % déductible."})", "u-collab");
   ASSERT_EQ(answer.status, 201u) << answer.body;
   EXPECT_EQ(answer.json().at("author").at("name").as_string(), "Luc Petit");
   auto after = Get("/v1/conversations/" + id, "u-c1").json();  // read-your-writes across users too
@@ -96,7 +99,8 @@ TEST_F(ConversationsApiTest, AClientQuestionNeedsStaffActionUntilStaffAnswer) {
 
 TEST_F(ConversationsApiTest, AClientNeverSeesANoteAnywhere) {
   std::string id = Start("u-cmc");
-  auto note = Post("/v1/conversations/" + id + "/notes", json::serialize(json::object{{"body", kNoteText}}), "u-cmc");
+  auto note =
+      Post("/v1/conversations/" + id + "/notes", json::serialize(json::object{{"body", kNoteText}}), "u-cmc");
   ASSERT_EQ(note.status, 201u) << note.body;
   auto staff_view = Get("/v1/conversations/" + id, "u-collab");
   EXPECT_NE(staff_view.body.find(kNoteText), std::string::npos) << "staff see notes";
@@ -109,7 +113,8 @@ TEST_F(ConversationsApiTest, AClientNeverSeesANoteAnywhere) {
     EXPECT_EQ(r.body.find("\"notes\""), std::string::npos) << path;
     EXPECT_EQ(r.body.find("read_by"), std::string::npos) << path;
   }
-  EXPECT_EQ(Get("/v1/conversations/" + id, "u-c1").json().at("unread").as_int64(), 1) << "the message, not the note";
+  EXPECT_EQ(Get("/v1/conversations/" + id, "u-c1").json().at("unread").as_int64(), 1)
+      << "the message, not the note";
   auto refused = Post("/v1/conversations/" + id + "/notes", R"({"body":"moi aussi"})", "u-c1");
   EXPECT_EQ(refused.status, 403u);
   EXPECT_EQ(refused.body.find(kNoteText), std::string::npos);
@@ -139,13 +144,15 @@ TEST_F(ConversationsApiTest, AnotherFirmGets404OnEverything) {
   auto post = Post("/v1/conversations/" + id + "/messages", R"({"body":"intrusion"})", "u-f2", "f2");
   EXPECT_EQ(post.status, 404u);
   EXPECT_EQ(Code(post), "not_found");
-  EXPECT_EQ(Post("/v1/dossiers/d-104/conversations", R"({"subject":"S","body":"B"})", "u-f2", "f2").status, 404u);
+  EXPECT_EQ(Post("/v1/dossiers/d-104/conversations", R"({"subject":"S","body":"B"})", "u-f2", "f2").status,
+            404u);
   // A token claiming firm f1 for a user of f2 names nobody f1 knows.
   EXPECT_EQ(Get("/v1/conversations/" + id, "u-f2", "f1").status, 401u);
 }
 
 TEST_F(ConversationsApiTest, APrivateConversationIsInvisibleToOtherClients) {
-  std::string id = Start("u-cmc", R"({"subject":"Votre salaire","body":"Confidentiel","audience":{"user":"u-c1"}})");
+  std::string id =
+      Start("u-cmc", R"({"subject":"Votre salaire","body":"Confidentiel","audience":{"user":"u-c1"}})");
   EXPECT_EQ(Get("/v1/conversations/" + id, "u-c1").status, 200u);
   EXPECT_EQ(Get("/v1/conversations/" + id, "u-c2").status, 404u);
   EXPECT_EQ(Post("/v1/conversations/" + id + "/messages", R"({"body":"?"})", "u-c2").status, 404u);
@@ -172,7 +179,8 @@ TEST_F(ConversationsApiTest, CloseRulesAndAClosedConversationIsReadOnly) {
   }
   EXPECT_EQ(Get("/v1/dossiers/d-104/conversations", "u-c1").json().at("items").as_array().size(), 0u)
       << "the open tab no longer lists it";
-  EXPECT_EQ(Get("/v1/dossiers/d-104/conversations?status=closed", "u-c1").json().at("items").as_array().size(), 1u);
+  EXPECT_EQ(
+      Get("/v1/dossiers/d-104/conversations?status=closed", "u-c1").json().at("items").as_array().size(), 1u);
   EXPECT_EQ(Post("/v1/conversations/" + id + "/reopen", "", "u-c1").status, 403u);
   auto reopened = Post("/v1/conversations/" + id + "/reopen", "", "u-cmc");
   ASSERT_EQ(reopened.status, 200u);
@@ -181,20 +189,64 @@ TEST_F(ConversationsApiTest, CloseRulesAndAClosedConversationIsReadOnly) {
 }
 
 TEST_F(ConversationsApiTest, BadRequestsAnswerTheSpecErrors) {
-  auto start = [&](const std::string& body) { return Post("/v1/dossiers/d-104/conversations", body, "u-cmc"); };
+  auto start = [&](const std::string& body) {
+    return Post("/v1/dossiers/d-104/conversations", body, "u-cmc");
+  };
   EXPECT_EQ(start(R"({"body":"no subject"})").status, 400u);
-  EXPECT_EQ(start(json::serialize(json::object{{"subject", std::string(201, 's')}, {"body", "B"}})).status, 400u);
-  EXPECT_EQ(start(json::serialize(json::object{{"subject", std::string(200, 's')}, {"body", "B"}})).status, 201u);
+  EXPECT_EQ(start(json::serialize(json::object{{"subject", std::string(201, 's')}, {"body", "B"}})).status,
+            400u);
+  EXPECT_EQ(start(json::serialize(json::object{{"subject", std::string(200, 's')}, {"body", "B"}})).status,
+            201u);
   EXPECT_EQ(start(R"({"subject":"S","body":42})").status, 400u);
   EXPECT_EQ(start(R"({"subject":"S","body":"B","audience":"everyone"})").status, 400u);
   EXPECT_EQ(start("{oops").status, 400u);
-  auto big = start(json::serialize(json::object{{"subject", "S"}, {"body", std::string(64 * 1024 + 1, 'b')}}));
+  auto big =
+      start(json::serialize(json::object{{"subject", "S"}, {"body", std::string(64 * 1024 + 1, 'b')}}));
   EXPECT_EQ(big.status, 413u);
   EXPECT_EQ(Code(big), "too_large");
   EXPECT_EQ(Get("/v1/dossiers/d-104/conversations?status=maybe", "u-cmc").status, 400u);
   EXPECT_EQ(Get("/v1/conversations/c_nope", "u-cmc").status, 404u);
   EXPECT_EQ(Get("/v1/dossiers/d-104/conversations", "u-cmc").json().at("items").as_array().size(), 1u)
       << "only the one valid start was written";
+}
+
+TEST_F(ConversationsApiTest, OnlyTheAuthorEditsOrDeletesAndTheThreadShowsIt) {
+  std::string id = Start("u-c1", R"({"subject":"Question","body":"Premier jet"})");
+  const std::string path = "/v1/conversations/" + id;
+  const std::string message(Get(path, "u-c1").json().at("messages").at(0).at("id").as_string());
+  auto edit = [&](const std::string& user, const std::string& body) {
+    return Call(http::verb::patch, path + "/messages/" + message, body, testing::UserToken(user, "f1"));
+  };
+  EXPECT_EQ(edit("u-c2", R"({"body":"pas à toi"})").status, 403u);
+  EXPECT_EQ(edit("u-cmc", R"({"body":"pas à toi"})").status, 403u);
+  auto edited = edit("u-c1", R"({"body":"Version corrigée"})");
+  ASSERT_EQ(edited.status, 200u) << edited.body;
+  EXPECT_TRUE(edited.json().at("edited").as_bool());
+  EXPECT_EQ(Get(path, "u-cmc").json().at("messages").at(0).at("body").as_string(), "Version corrigée");
+  auto other = Call(http::verb::delete_, path + "/messages/" + message, "", testing::UserToken("u-c2", "f1"));
+  EXPECT_EQ(other.status, 403u);
+  auto deleted =
+      Call(http::verb::delete_, path + "/messages/" + message, "", testing::UserToken("u-c1", "f1"));
+  ASSERT_EQ(deleted.status, 200u) << deleted.body;
+  auto shown = Get(path, "u-cmc").json().at("messages").at(0).as_object();
+  EXPECT_TRUE(shown.at("deleted").as_bool());
+  EXPECT_FALSE(shown.contains("body")) << "a deleted message shows no text";
+  EXPECT_EQ(shown.at("id").as_string(), message);
+  EXPECT_EQ(edit("u-c1", R"({"body":"trop tard"})").status, 404u);
+  EXPECT_EQ(Call(http::verb::delete_, path + "/messages/m_nope", "", testing::UserToken("u-c1", "f1")).status,
+            404u);
+}
+
+TEST_F(ConversationsApiTest, StaffAddStaffParticipantsAndMentionsDoToo) {
+  std::string id = Start("u-cmc");
+  const std::string path = "/v1/conversations/" + id;
+  EXPECT_EQ(Post(path + "/participants", R"({"user":"u-collab"})", "u-c1").status, 403u);
+  EXPECT_EQ(Post(path + "/participants", R"({"user":"u-c1"})", "u-cmc").status, 400u);
+  auto added = Post(path + "/participants", R"({"user":"u-collab"})", "u-cmc");
+  ASSERT_EQ(added.status, 200u) << added.body;
+  EXPECT_EQ(added.json().at("participants").as_array().size(), 2u);
+  EXPECT_EQ(Post(path + "/notes", R"({"body":"@Expert ?","mentions":["u-c1"]})", "u-cmc").status, 400u)
+      << "a note never mentions a client";
 }
 
 TEST_F(ConversationsApiTest, ListsPageNewestActivityFirst) {
@@ -204,7 +256,8 @@ TEST_F(ConversationsApiTest, ListsPageNewestActivityFirst) {
   std::vector<std::string> seen;
   std::string cursor;
   for (int page = 0; page < 5; ++page) {
-    auto r = Get("/v1/dossiers/d-104/conversations?limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor), "u-c1");
+    auto r =
+        Get("/v1/dossiers/d-104/conversations?limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor), "u-c1");
     ASSERT_EQ(r.status, 200u) << r.body;
     auto body = r.json();
     for (const auto& item : body.at("items").as_array()) seen.emplace_back(item.at("id").as_string());
