@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,8 @@ Result<CommandOutcome<State, Event>> RunCommand(
     eventstore::EventStore& log, projections::Projector& projector, const Clock& clock,
     const std::string& stream, const std::string& actor,
     const std::function<Result<Event>(const eventstore::RecordedEvent&)>& decode,
-    const std::function<Result<std::vector<Event>>(const State&, Micros now)>& decide) {
+    const std::function<Result<std::vector<Event>>(const State&, Micros now)>& decide,
+    std::optional<std::uint64_t> expected_version = std::nullopt) {
   constexpr int kConflictRetries = 5;
   constexpr std::size_t kPage = 1024;
   for (int attempt = 0; attempt < kConflictRetries; ++attempt) {
@@ -47,6 +49,14 @@ Result<CommandOutcome<State, Event>> RunCommand(
       }
       if (page->size() < kPage) break;
       from = outcome.version + 1;
+    }
+    // If-Match: the caller decided on a version; any other is a conflict,
+    // never retried on their behalf.
+    if (expected_version && *expected_version != outcome.version) {
+      return Error::Conflict("It changed since you read it: now at version " +
+                                 std::to_string(outcome.version) + ", not " +
+                                 std::to_string(*expected_version) + ".",
+                             outcome.version);
     }
     const Micros now = clock.Now();
     auto decided = decide(outcome.state, now);
@@ -64,7 +74,10 @@ Result<CommandOutcome<State, Event>> RunCommand(
       domain::Evolve(outcome.state, e);
     }
     auto appended = log.Append(stream, eventstore::ExpectedVersion::Exactly(outcome.version), data);
-    if (!appended.ok() && appended.error().code == ErrorCode::kConflict) continue;  // decide again
+    if (!appended.ok() && appended.error().code == ErrorCode::kConflict) {
+      if (expected_version) return appended.error();
+      continue;  // decide again
+    }
     if (!appended.ok()) return appended.error();
     if (!projector.WaitFor(appended->position, std::chrono::seconds(10))) {
       return Error::Unavailable("The change is saved but the read models are behind; read again shortly.");

@@ -129,6 +129,10 @@ json::object FullView(const Service::Party& party, const json::object& doc) {
   return o;
 }
 
+std::uint64_t VersionOf(const json::object& doc) {
+  return doc.at("version").to_number<std::uint64_t>();
+}
+
 const json::object* FindItem(const json::object& doc, const std::string& id) {
   for (const auto& v : doc.at("items").as_array()) {
     if (v.at("id").as_string() == id) return &v.as_object();
@@ -193,8 +197,8 @@ Result<std::pair<json::object, domain::DossierAccess>> Service::Visible(const Pa
 }
 
 Result<json::object> Service::RunConversation(const Party& party, const domain::DossierAccess& access,
-                                              const std::string& conversation,
-                                              const domain::Command& command) {
+                                              const std::string& conversation, const domain::Command& command,
+                                              std::optional<std::uint64_t> if_match) {
   auto outcome = RunCommand<domain::Conversation, domain::Event>(
       log_, projector_, clock_, "conv-" + conversation, party.actor.id,
       [](const eventstore::RecordedEvent& r) {
@@ -202,7 +206,8 @@ Result<json::object> Service::RunConversation(const Party& party, const domain::
       },
       [&](const domain::Conversation& state, Micros now) {
         return domain::Decide(state, command, {party.actor, access, now});
-      });
+      },
+      if_match);
   if (!outcome.ok()) return outcome.error();
   auto doc = projections::LoadConversation(models_, conversation);
   if (!doc.ok()) return doc.error();
@@ -210,7 +215,7 @@ Result<json::object> Service::RunConversation(const Party& party, const domain::
   return std::move(**doc);
 }
 
-Result<Written> Service::StartConversation(const Claims& caller, const std::string& dossier,
+Result<Written> Service::StartConversation(const Caller& caller, const std::string& dossier,
                                            const json::object& body) {
   auto party = Resolve(caller);
   if (!party.ok()) return party.error();
@@ -337,19 +342,19 @@ Result<json::object> Service::Counters(const Claims& caller, const std::string& 
                       {"unread", unread}};
 }
 
-Result<std::pair<Service::Party, json::object>> Service::Act(const Claims& caller,
+Result<std::pair<Service::Party, json::object>> Service::Act(const Caller& caller,
                                                              const std::string& conversation,
                                                              const domain::Command& command) {
   auto party = Resolve(caller);
   if (!party.ok()) return party.error();
   auto visible = Visible(*party, conversation);
   if (!visible.ok()) return visible.error();
-  auto doc = RunConversation(*party, visible->second, conversation, command);
+  auto doc = RunConversation(*party, visible->second, conversation, command, caller.if_match);
   if (!doc.ok()) return doc.error();
   return std::make_pair(std::move(*party), std::move(*doc));
 }
 
-Result<Written> Service::PostMessage(const Claims& caller, const std::string& conversation,
+Result<Written> Service::PostMessage(const Caller& caller, const std::string& conversation,
                                      const json::object& body) {
   domain::PostMessage command;
   command.message = NewId("m_", clock_.Now());
@@ -365,10 +370,10 @@ Result<Written> Service::PostMessage(const Claims& caller, const std::string& co
   auto acted = Act(caller, conversation, command);
   if (!acted.ok()) return acted.error();
   auto& [party, doc] = *acted;
-  return Written{ItemView(party, doc, *FindItem(doc, command.message)), true};
+  return Written{ItemView(party, doc, *FindItem(doc, command.message)), true, VersionOf(doc)};
 }
 
-Result<Written> Service::AddNote(const Claims& caller, const std::string& conversation,
+Result<Written> Service::AddNote(const Caller& caller, const std::string& conversation,
                                  const json::object& body) {
   domain::AddNote command;
   command.note = NewId("n_", clock_.Now());
@@ -381,10 +386,10 @@ Result<Written> Service::AddNote(const Claims& caller, const std::string& conver
   auto acted = Act(caller, conversation, command);
   if (!acted.ok()) return acted.error();
   auto& [party, doc] = *acted;
-  return Written{ItemView(party, doc, *FindItem(doc, command.note)), true};
+  return Written{ItemView(party, doc, *FindItem(doc, command.note)), true, VersionOf(doc)};
 }
 
-Result<void> Service::MarkRead(const Claims& caller, const std::string& conversation,
+Result<void> Service::MarkRead(const Caller& caller, const std::string& conversation,
                                const json::object& body) {
   auto up_to = StringField(body, "up_to", false);
   if (!up_to.ok()) return up_to.error();
@@ -393,32 +398,32 @@ Result<void> Service::MarkRead(const Claims& caller, const std::string& conversa
   return {};
 }
 
-Result<Written> Service::CloseOrReopen(const Claims& caller, const std::string& conversation, bool reopen) {
+Result<Written> Service::CloseOrReopen(const Caller& caller, const std::string& conversation, bool reopen) {
   auto acted = Act(caller, conversation,
                    reopen ? domain::Command{domain::Reopen{}} : domain::Command{domain::Close{}});
   if (!acted.ok()) return acted.error();
   return Written{FullView(acted->first, acted->second), false};
 }
 
-Result<Written> Service::EditMessage(const Claims& caller, const std::string& conversation,
+Result<Written> Service::EditMessage(const Caller& caller, const std::string& conversation,
                                      const std::string& message, const json::object& body) {
   auto text = StringField(body, "body", true);
   if (!text.ok()) return text.error();
   auto acted = Act(caller, conversation, domain::EditMessage{message, *text});
   if (!acted.ok()) return acted.error();
   auto& [party, doc] = *acted;
-  return Written{ItemView(party, doc, *FindItem(doc, message)), false};
+  return Written{ItemView(party, doc, *FindItem(doc, message)), false, VersionOf(doc)};
 }
 
-Result<Written> Service::DeleteMessage(const Claims& caller, const std::string& conversation,
+Result<Written> Service::DeleteMessage(const Caller& caller, const std::string& conversation,
                                        const std::string& message) {
   auto acted = Act(caller, conversation, domain::DeleteMessage{message});
   if (!acted.ok()) return acted.error();
   auto& [party, doc] = *acted;
-  return Written{ItemView(party, doc, *FindItem(doc, message)), false};
+  return Written{ItemView(party, doc, *FindItem(doc, message)), false, VersionOf(doc)};
 }
 
-Result<Written> Service::AddParticipant(const Claims& caller, const std::string& conversation,
+Result<Written> Service::AddParticipant(const Caller& caller, const std::string& conversation,
                                         const json::object& body) {
   auto user = StringField(body, "user", true);
   if (!user.ok()) return user.error();

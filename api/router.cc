@@ -1,6 +1,7 @@
 #include "api/router.h"
 
 #include <boost/json.hpp>
+#include <charconv>
 #include <vector>
 
 namespace parley::api {
@@ -69,15 +70,29 @@ Result<json::object> JsonBody(const Request& request, bool may_be_empty = false)
   return std::move(value.as_object());
 }
 
+// ETag: "<version>" of the conversation a response shows or wrote to.
+void SetETag(Response& res, const json::object& resource, std::optional<std::uint64_t> version) {
+  if (!version) {
+    const json::value* v = resource.if_contains("version");
+    if (v == nullptr || !v->is_number()) return;
+    version = v->to_number<std::uint64_t>();
+  }
+  res.set(http::field::etag, "\"" + std::to_string(*version) + "\"");
+}
+
 Response Written(const Request& request, const Result<struct Written>& written) {
   if (!written.ok()) return Fail(request, written.error());
-  return JsonResponse(request, written->created ? http::status::created : http::status::ok,
-                      written->resource);
+  Response res =
+      JsonResponse(request, written->created ? http::status::created : http::status::ok, written->resource);
+  SetETag(res, written->resource, written->version);
+  return res;
 }
 
 Response Read(const Request& request, const Result<json::object>& read) {
   if (!read.ok()) return Fail(request, read.error());
-  return JsonResponse(request, http::status::ok, *read);
+  Response res = JsonResponse(request, http::status::ok, *read);
+  SetETag(res, *read, std::nullopt);
+  return res;
 }
 
 Response NotFound(const Request& request) {
@@ -90,7 +105,7 @@ Response WrongMethod(const Request& request) {
 }
 
 // /v1/dossiers/{d}/conversations and /v1/dossiers/{d}/counters
-Response Dossiers(Services& services, const Request& request, const Claims& caller,
+Response Dossiers(Services& services, const Request& request, const Caller& caller,
                   const std::vector<std::string_view>& s) {
   if (s.size() != 4) return NotFound(request);
   const std::string dossier(s[2]);
@@ -120,7 +135,7 @@ Response Dossiers(Services& services, const Request& request, const Claims& call
 }
 
 // /v1/conversations/{c}[/messages[/{m}] | /notes | /read | /close | /reopen | /participants]
-Response Conversations(Services& services, const Request& request, const Claims& caller,
+Response Conversations(Services& services, const Request& request, const Caller& caller,
                        const std::vector<std::string_view>& s) {
   if (s.size() < 3 || s.size() > 5) return NotFound(request);
   const std::string id(s[2]);
@@ -227,8 +242,21 @@ Response Route(Services& services, const Request& request) {
   auto caller = Authenticate(services, request);
   if (!caller.ok()) return Fail(request, caller.error());
   if (segments[1] == "admin") return Admin(services, request, *caller, segments);
-  if (segments[1] == "dossiers") return Dossiers(services, request, *caller, segments);
-  if (segments[1] == "conversations") return Conversations(services, request, *caller, segments);
+  Caller with_preconditions{*caller};
+  if (auto match = request.find(http::field::if_match); match != request.end()) {
+    // If-Match: "<version>" (the ETag of a conversation).
+    std::string_view value = match->value();
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+      value = value.substr(1, value.size() - 2);
+    std::uint64_t version = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), version);
+    if (ec != std::errc() || end != value.data() + value.size()) {
+      return Fail(request, Error::InvalidArgument("If-Match takes a conversation's ETag, such as \"7\"."));
+    }
+    with_preconditions.if_match = version;
+  }
+  if (segments[1] == "dossiers") return Dossiers(services, request, with_preconditions, segments);
+  if (segments[1] == "conversations") return Conversations(services, request, with_preconditions, segments);
   return ErrorResponse(request, http::status::not_found, "not_found", "There is nothing at this path.");
 }
 

@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include <optional>
 #include <string>
 
 #include "api/jwt.h"
@@ -18,10 +19,17 @@
 
 namespace parley::api {
 
+// The caller of a request: the token's claims and the request's
+// preconditions.
+struct Caller : Claims {
+  std::optional<std::uint64_t> if_match;  // If-Match: the conversation's expected version
+};
+
 // A successful write: the resource as JSON and whether it was created.
 struct Written {
   boost::json::object resource;
   bool created = false;
+  std::optional<std::uint64_t> version;  // for the ETag of a conversation
 };
 
 class Service {
@@ -39,27 +47,27 @@ class Service {
                              const boost::json::object& body);
 
   // Conversations (SPEC sections 2-4); ids are the server's.
-  Result<Written> StartConversation(const Claims& caller, const std::string& dossier,
+  Result<Written> StartConversation(const Caller& caller, const std::string& dossier,
                                     const boost::json::object& body);
   Result<boost::json::object> GetConversation(const Claims& caller, const std::string& conversation);
   Result<boost::json::object> ListConversations(const Claims& caller, const std::string& dossier,
                                                 const std::string& status, std::size_t limit,
                                                 const std::string& cursor);
   Result<boost::json::object> Counters(const Claims& caller, const std::string& dossier);
-  Result<Written> PostMessage(const Claims& caller, const std::string& conversation,
+  Result<Written> PostMessage(const Caller& caller, const std::string& conversation,
                               const boost::json::object& body);
-  Result<Written> AddNote(const Claims& caller, const std::string& conversation,
+  Result<Written> AddNote(const Caller& caller, const std::string& conversation,
                           const boost::json::object& body);
-  Result<void> MarkRead(const Claims& caller, const std::string& conversation,
+  Result<void> MarkRead(const Caller& caller, const std::string& conversation,
                         const boost::json::object& body);
-  Result<Written> CloseOrReopen(const Claims& caller, const std::string& conversation, bool reopen);
+  Result<Written> CloseOrReopen(const Caller& caller, const std::string& conversation, bool reopen);
   // PATCH / DELETE /v1/conversations/{c}/messages/{m}: the author's own message.
-  Result<Written> EditMessage(const Claims& caller, const std::string& conversation,
+  Result<Written> EditMessage(const Caller& caller, const std::string& conversation,
                               const std::string& message, const boost::json::object& body);
-  Result<Written> DeleteMessage(const Claims& caller, const std::string& conversation,
+  Result<Written> DeleteMessage(const Caller& caller, const std::string& conversation,
                                 const std::string& message);
   // POST /v1/conversations/{c}/participants {user}: staff add staff.
-  Result<Written> AddParticipant(const Claims& caller, const std::string& conversation,
+  Result<Written> AddParticipant(const Caller& caller, const std::string& conversation,
                                  const boost::json::object& body);
 
   eventstore::EventStore& log() { return log_; }
@@ -70,10 +78,10 @@ class Service {
   Result<Party> Resolve(const Claims& caller);
   // Runs a conversation command and returns the conversation's document.
   Result<boost::json::object> RunConversation(const Party& party, const domain::DossierAccess& access,
-                                              const std::string& conversation,
-                                              const domain::Command& command);
+                                              const std::string& conversation, const domain::Command& command,
+                                              std::optional<std::uint64_t> if_match = std::nullopt);
   // Resolves the caller, checks they see `conversation`, runs `command`.
-  Result<std::pair<Party, boost::json::object>> Act(const Claims& caller, const std::string& conversation,
+  Result<std::pair<Party, boost::json::object>> Act(const Caller& caller, const std::string& conversation,
                                                     const domain::Command& command);
   // The conversation and the caller's view of its dossier; 404 if unseen.
   Result<std::pair<boost::json::object, domain::DossierAccess>> Visible(const Party& party,

@@ -45,8 +45,11 @@ void Must(Result<void> r, const std::string& what) {
   }
 }
 
-api::Claims User(const std::string& id) {
-  return {id, kFirm, false, 0};
+api::Caller User(const std::string& id) {
+  api::Caller caller;
+  caller.subject = id;
+  caller.firm = kFirm;
+  return caller;
 }
 
 std::string Token(const std::string& user, const std::string& secret) {

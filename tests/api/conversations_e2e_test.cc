@@ -249,6 +249,30 @@ TEST_F(ConversationsApiTest, StaffAddStaffParticipantsAndMentionsDoToo) {
       << "a note never mentions a client";
 }
 
+TEST_F(ConversationsApiTest, IfMatchGuardsAgainstLostUpdatesAndETagsFollowVersions) {
+  std::string id = Start("u-cmc");
+  const std::string path = "/v1/conversations/" + id;
+  auto read = Get(path, "u-c1");
+  const std::string etag = read.headers["ETag"];
+  EXPECT_EQ(etag, "\"" + std::to_string(read.json().at("version").to_number<std::uint64_t>()) + "\"");
+  auto with = [&](const std::string& match, const std::string& body) {
+    auto headers = testing::Bearer(testing::UserToken("u-c1", "f1"));
+    headers["Content-Type"] = "application/json";
+    headers["If-Match"] = match;
+    return client_.Request(http::verb::post, path + "/messages", body, headers);
+  };
+  auto first = with(etag, R"({"body":"Réponse 1"})");
+  ASSERT_EQ(first.status, 201u) << first.body;
+  EXPECT_NE(first.headers["ETag"], etag) << "the write moved the version";
+  auto stale = with(etag, R"({"body":"Réponse 2 sur une vieille version"})");
+  EXPECT_EQ(stale.status, 409u);
+  EXPECT_EQ(Code(stale), "conflict");
+  EXPECT_EQ(with("\"abc\"", R"({"body":"?"})").status, 400u);
+  EXPECT_EQ(with(first.headers["ETag"], R"({"body":"Réponse 2"})").status, 201u);
+  EXPECT_EQ(Get(path, "u-cmc").json().at("messages").as_array().size(), 3u)
+      << "the stale write appended nothing";
+}
+
 TEST_F(ConversationsApiTest, ListsPageNewestActivityFirst) {
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) ids.push_back(Start("u-cmc"));
