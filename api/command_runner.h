@@ -14,17 +14,32 @@
 #include "common/clock.h"
 #include "common/ids.h"
 #include "common/result.h"
+#include "common/sha256.h"
 #include "domain/event_codec.h"
 #include "eventstore/event_store.h"
 #include "projections/projector.h"
 
 namespace parley::api {
 
+// A request's Idempotency-Key, scoped to its caller and route, with a
+// digest of its body. The events it writes get ids derived from the scope,
+// so a retry finds them (EventStore::FindEvent) and appends nothing.
+struct Idempotency {
+  std::string scope;     // firm/user/method path/key
+  std::string body_sha;  // hex digest of the request body
+
+  // The id of the n-th event the request writes, or of a resource it creates.
+  std::string Id(std::string_view prefix, int n) const {
+    return std::string(prefix) + ToHex(Sha256(scope + "#" + std::to_string(n))).substr(0, 32);
+  }
+};
+
 template <class State, class Event>
 struct CommandOutcome {
   State state;                // after the new events
   std::vector<Event> events;  // empty: nothing changed
   std::uint64_t version = 0;  // the stream's version after them
+  bool replayed = false;      // an Idempotency-Key seen before: nothing written
 };
 
 template <class State, class Event>
@@ -33,9 +48,19 @@ Result<CommandOutcome<State, Event>> RunCommand(
     const std::string& stream, const std::string& actor,
     const std::function<Result<Event>(const eventstore::RecordedEvent&)>& decode,
     const std::function<Result<std::vector<Event>>(const State&, Micros now)>& decide,
-    std::optional<std::uint64_t> expected_version = std::nullopt) {
+    std::optional<std::uint64_t> expected_version = std::nullopt, const Idempotency* idempotency = nullptr) {
   constexpr int kConflictRetries = 5;
   constexpr std::size_t kPage = 1024;
+  // A retry of a request that was written: the first answer stands.
+  std::optional<eventstore::RecordedEvent> earlier;
+  if (idempotency) {
+    auto found = log.FindEvent(idempotency->Id("ev_", 0));
+    if (!found.ok()) return found.error();
+    earlier = std::move(*found);
+    if (earlier && earlier->correlation_id() != "idem:" + idempotency->body_sha) {
+      return Error::Conflict("This Idempotency-Key was used for a different request.", 0);
+    }
+  }
   for (int attempt = 0; attempt < kConflictRetries; ++attempt) {
     CommandOutcome<State, Event> outcome;
     for (std::uint64_t from = 1;;) {
@@ -49,6 +74,10 @@ Result<CommandOutcome<State, Event>> RunCommand(
       }
       if (page->size() < kPage) break;
       from = outcome.version + 1;
+    }
+    if (earlier) {
+      outcome.replayed = true;
+      return outcome;
     }
     // If-Match: the caller decided on a version; any other is a conflict,
     // never retried on their behalf.
@@ -65,7 +94,12 @@ Result<CommandOutcome<State, Event>> RunCommand(
     std::vector<eventstore::EventData> data;
     for (const Event& e : *decided) {
       eventstore::EventData d;
-      d.id = NewId("ev_", now);
+      if (idempotency) {
+        d.id = idempotency->Id("ev_", static_cast<int>(data.size()));
+        d.correlation_id = "idem:" + idempotency->body_sha;
+      } else {
+        d.id = NewId("ev_", now);
+      }
       d.type = domain::TypeName(e);
       d.schema_version = domain::kEventSchemaVersion;
       d.payload = domain::EncodeEvent(e);

@@ -129,6 +129,12 @@ json::object FullView(const Service::Party& party, const json::object& doc) {
   return o;
 }
 
+// A new id, or under an Idempotency-Key the same one on every retry.
+std::string NewResourceId(const Caller& caller, std::string_view prefix, Micros now) {
+  if (caller.idempotency_scope.empty()) return NewId(prefix, now);
+  return Idempotency{caller.idempotency_scope, caller.body_sha}.Id(prefix, 1000);
+}
+
 std::uint64_t VersionOf(const json::object& doc) {
   return doc.at("version").to_number<std::uint64_t>();
 }
@@ -198,7 +204,11 @@ Result<std::pair<json::object, domain::DossierAccess>> Service::Visible(const Pa
 
 Result<json::object> Service::RunConversation(const Party& party, const domain::DossierAccess& access,
                                               const std::string& conversation, const domain::Command& command,
-                                              std::optional<std::uint64_t> if_match) {
+                                              const Caller* preconditions) {
+  std::optional<Idempotency> idempotency;
+  if (preconditions && !preconditions->idempotency_scope.empty()) {
+    idempotency = Idempotency{preconditions->idempotency_scope, preconditions->body_sha};
+  }
   auto outcome = RunCommand<domain::Conversation, domain::Event>(
       log_, projector_, clock_, "conv-" + conversation, party.actor.id,
       [](const eventstore::RecordedEvent& r) {
@@ -207,7 +217,7 @@ Result<json::object> Service::RunConversation(const Party& party, const domain::
       [&](const domain::Conversation& state, Micros now) {
         return domain::Decide(state, command, {party.actor, access, now});
       },
-      if_match);
+      preconditions ? preconditions->if_match : std::nullopt, idempotency ? &*idempotency : nullptr);
   if (!outcome.ok()) return outcome.error();
   auto doc = projections::LoadConversation(models_, conversation);
   if (!doc.ok()) return doc.error();
@@ -223,8 +233,8 @@ Result<Written> Service::StartConversation(const Caller& caller, const std::stri
   if (!access) return Error::NotFound("There is no such dossier.");
   const Micros now = clock_.Now();
   domain::StartConversation command;
-  command.conversation = NewId("c_", now);
-  command.message = NewId("m_", now);
+  command.conversation = NewResourceId(caller, "c_", now);
+  command.message = NewResourceId(caller, "m_", now);
   for (auto [field, target, required] :
        {std::tuple{"subject", &command.subject, true}, std::tuple{"body", &command.body, false}}) {
     auto value = StringField(body, field, required);
@@ -268,7 +278,7 @@ Result<Written> Service::StartConversation(const Caller& caller, const std::stri
     if (!count.ok()) return count.error();
     command.reminders = {enabled ? enabled->as_bool() : true, *every, *count};
   }
-  auto doc = RunConversation(*party, *access, command.conversation, command);
+  auto doc = RunConversation(*party, *access, command.conversation, command, &caller);
   if (!doc.ok()) return doc.error();
   return Written{FullView(*party, *doc), true};
 }
@@ -349,7 +359,7 @@ Result<std::pair<Service::Party, json::object>> Service::Act(const Caller& calle
   if (!party.ok()) return party.error();
   auto visible = Visible(*party, conversation);
   if (!visible.ok()) return visible.error();
-  auto doc = RunConversation(*party, visible->second, conversation, command, caller.if_match);
+  auto doc = RunConversation(*party, visible->second, conversation, command, &caller);
   if (!doc.ok()) return doc.error();
   return std::make_pair(std::move(*party), std::move(*doc));
 }
@@ -357,7 +367,7 @@ Result<std::pair<Service::Party, json::object>> Service::Act(const Caller& calle
 Result<Written> Service::PostMessage(const Caller& caller, const std::string& conversation,
                                      const json::object& body) {
   domain::PostMessage command;
-  command.message = NewId("m_", clock_.Now());
+  command.message = NewResourceId(caller, "m_", clock_.Now());
   auto text = StringField(body, "body", false);
   auto mentions = StringList(body, "mentions");
   auto attachments = AttachmentList(body);
@@ -376,7 +386,7 @@ Result<Written> Service::PostMessage(const Caller& caller, const std::string& co
 Result<Written> Service::AddNote(const Caller& caller, const std::string& conversation,
                                  const json::object& body) {
   domain::AddNote command;
-  command.note = NewId("n_", clock_.Now());
+  command.note = NewResourceId(caller, "n_", clock_.Now());
   auto text = StringField(body, "body", true);
   auto mentions = StringList(body, "mentions");
   if (!text.ok()) return text.error();

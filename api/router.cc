@@ -4,6 +4,8 @@
 #include <charconv>
 #include <vector>
 
+#include "common/sha256.h"
+
 namespace parley::api {
 namespace {
 
@@ -254,6 +256,16 @@ Response Route(Services& services, const Request& request) {
       return Fail(request, Error::InvalidArgument("If-Match takes a conversation's ETag, such as \"7\"."));
     }
     with_preconditions.if_match = version;
+  }
+  if (auto key = request.find("Idempotency-Key");
+      key != request.end() && request.method() != http::verb::get) {
+    if (key->value().empty() || key->value().size() > 255) {
+      return Fail(request, Error::InvalidArgument("Idempotency-Key takes 1 to 255 characters."));
+    }
+    with_preconditions.idempotency_scope = caller->firm + "/" + caller->subject + "/" +
+                                           std::string(request.method_string()) + " " + std::string(path) +
+                                           "/" + std::string(key->value());
+    with_preconditions.body_sha = ToHex(Sha256(request.body()));
   }
   if (segments[1] == "dossiers") return Dossiers(services, request, with_preconditions, segments);
   if (segments[1] == "conversations") return Conversations(services, request, with_preconditions, segments);

@@ -23,6 +23,10 @@ namespace parley::api {
 // preconditions.
 struct Caller : Claims {
   std::optional<std::uint64_t> if_match;  // If-Match: the conversation's expected version
+  // Idempotency-Key, scoped to firm, user, method and path (empty: none),
+  // and the hex SHA-256 of the request body.
+  std::string idempotency_scope;
+  std::string body_sha;
 };
 
 // A successful write: the resource as JSON and whether it was created.
@@ -79,7 +83,7 @@ class Service {
   // Runs a conversation command and returns the conversation's document.
   Result<boost::json::object> RunConversation(const Party& party, const domain::DossierAccess& access,
                                               const std::string& conversation, const domain::Command& command,
-                                              std::optional<std::uint64_t> if_match = std::nullopt);
+                                              const Caller* preconditions = nullptr);
   // Resolves the caller, checks they see `conversation`, runs `command`.
   Result<std::pair<Party, boost::json::object>> Act(const Caller& caller, const std::string& conversation,
                                                     const domain::Command& command);

@@ -12,6 +12,7 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -150,6 +151,10 @@ class EventStore {
   // the actual version in Error::detail.
   virtual Result<AppendResult> Append(std::string_view stream, ExpectedVersion expected,
                                       std::span<const EventData> events) = 0;
+
+  // The durable event stored under `event_id`, if any (how a retried
+  // request finds what its first attempt wrote).
+  virtual Result<std::optional<RecordedEvent>> FindEvent(std::string_view event_id) = 0;
 
   // The stream's current version; 0 if it has no events.
   virtual Result<std::uint64_t> StreamVersion(std::string_view stream) = 0;

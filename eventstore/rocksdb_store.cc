@@ -106,6 +106,7 @@ class RocksDbStore final : public EventStore {
   Result<AppendResult> Append(std::string_view stream, ExpectedVersion expected,
                               std::span<const EventData> events) override;
   Result<std::uint64_t> StreamVersion(std::string_view stream) override;
+  Result<std::optional<RecordedEvent>> FindEvent(std::string_view event_id) override;
   Result<std::vector<RecordedEvent>> ReadStream(std::string_view stream, std::uint64_t from,
                                                 Direction direction, std::size_t max_count) override;
   Result<ReadAllPage> ReadAll(std::uint64_t from, std::size_t max_count) override;
@@ -602,6 +603,21 @@ Result<std::uint64_t> RocksDbStore::ReadStreamVersion(std::string_view stream) {
 Result<std::uint64_t> RocksDbStore::StreamVersion(std::string_view stream) {
   if (auto valid = ValidateStreamId(stream); !valid.ok()) return valid.error();
   return ReadStreamVersion(stream);
+}
+
+Result<std::optional<RecordedEvent>> RocksDbStore::FindEvent(std::string_view event_id) {
+  if (event_id.empty() || event_id.size() > kMaxEventIdBytes) return std::optional<RecordedEvent>();
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), event_ids_, rocksdb::Slice(event_id.data(), event_id.size()),
+                               &value);
+  if (s.IsNotFound()) return std::optional<RecordedEvent>();
+  if (!s.ok()) return FromStatus(s, "cannot look up an event id");
+  auto position = keys::DecodeU64(value);
+  if (!position) return Error::Corruption("bad index entry for event id " + std::string(event_id), 0);
+  if (*position > LastPosition()) return std::optional<RecordedEvent>();  // its sync is under way
+  auto event = ReadAt(*position);
+  if (!event.ok()) return event.error();
+  return std::optional<RecordedEvent>(std::move(*event));
 }
 
 Result<RecordedEvent> RocksDbStore::ReadAt(std::uint64_t position) {

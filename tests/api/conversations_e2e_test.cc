@@ -273,6 +273,44 @@ TEST_F(ConversationsApiTest, IfMatchGuardsAgainstLostUpdatesAndETagsFollowVersio
       << "the stale write appended nothing";
 }
 
+TEST_F(ConversationsApiTest, ARepeatedIdempotencyKeyAppendsNothing) {
+  auto send = [&](const std::string& path, const std::string& key, const std::string& body) {
+    auto headers = testing::Bearer(testing::UserToken("u-c1", "f1"));
+    headers["Content-Type"] = "application/json";
+    headers["Idempotency-Key"] = key;
+    return client_.Request(http::verb::post, path, body, headers);
+  };
+  const std::string start = R"({"subject":"Facture","body":"Où la déposer ?"})";
+  auto first = send("/v1/dossiers/d-104/conversations", "key-1", start);
+  ASSERT_EQ(first.status, 201u) << first.body;
+  auto again = send("/v1/dossiers/d-104/conversations", "key-1", start);
+  ASSERT_EQ(again.status, 201u) << again.body;
+  EXPECT_EQ(again.json().at("id"), first.json().at("id"));
+  EXPECT_EQ(Get("/v1/dossiers/d-104/conversations", "u-cmc").json().at("items").as_array().size(), 1u);
+  auto other_body = send("/v1/dossiers/d-104/conversations", "key-1", R"({"subject":"Autre","body":"x"})");
+  EXPECT_EQ(other_body.status, 409u);
+  EXPECT_EQ(Code(other_body), "conflict");
+
+  const std::string path =
+      "/v1/conversations/" + std::string(first.json().at("id").as_string()) + "/messages";
+  auto m1 = send(path, "key-2", R"({"body":"La voici"})");
+  auto m2 = send(path, "key-2", R"({"body":"La voici"})");
+  ASSERT_EQ(m1.status, 201u);
+  ASSERT_EQ(m2.status, 201u);
+  EXPECT_EQ(m1.json().at("id"), m2.json().at("id"));
+  EXPECT_EQ(Get("/v1/conversations/" + std::string(first.json().at("id").as_string()), "u-cmc")
+                .json()
+                .at("messages")
+                .as_array()
+                .size(),
+            2u);
+  // The same key from another user is another request.
+  auto headers = testing::Bearer(testing::UserToken("u-c2", "f1"));
+  headers["Content-Type"] = "application/json";
+  headers["Idempotency-Key"] = "key-2";
+  EXPECT_EQ(client_.Request(http::verb::post, path, R"({"body":"La voici"})", headers).status, 201u);
+}
+
 TEST_F(ConversationsApiTest, ListsPageNewestActivityFirst) {
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) ids.push_back(Start("u-cmc"));

@@ -136,6 +136,18 @@ TEST_P(EventStoreConformanceTest, RetryWithTheSameIdsReturnsTheFirstResultAndWri
   EXPECT_EQ(store_->LastPosition(), 4u);
 }
 
+TEST_P(EventStoreConformanceTest, FindsAStoredEventById) {
+  auto events = MakeEvents(3);
+  MustAppend("s", ExpectedVersion::Any(), events);
+  auto found = store_->FindEvent(events[1].id);
+  ASSERT_TRUE(found.ok());
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->position(), 2u);
+  EXPECT_EQ((*found)->stream(), "s");
+  EXPECT_FALSE(store_->FindEvent("never-stored")->has_value());
+  EXPECT_FALSE(store_->FindEvent("")->has_value());
+}
+
 TEST_P(EventStoreConformanceTest, ConcurrentRetriesOfOneAppendWriteItOnce) {
   auto events = MakeEvents(2);
   std::vector<std::thread> threads;
