@@ -24,7 +24,11 @@ export CLIENT=$(grep -A1 "Client token" <<< "$tokens" | tail -1)
 pid=$!
 for _ in $(seq 100); do grep -q listening "$data/parleyd.out" 2>/dev/null && break; sleep 0.1; done
 port=$(grep -o '127.0.0.1:[0-9]*' "$data/parleyd.out" | cut -d: -f2)
-export CONVERSATIONS=$(curl -s -H "Authorization: Bearer $STAFF" \
-  "http://127.0.0.1:$port/v1/dossiers/d-1/conversations?status=open&limit=20" | jq -r '[.items[].id] | join(",")')
+# The open conversations of every dossier: posts spread over them, as a
+# firm's traffic does.
+export CONVERSATIONS=$(for d in $(seq 1 8); do
+  curl -s -H "Authorization: Bearer $STAFF" \
+    "http://127.0.0.1:$port/v1/dossiers/d-$d/conversations?status=open&limit=20" | jq -r '.items[].id'
+done | paste -sd,)
 echo "mixed load: $connections connections, $seconds s, 20% durable writes"
 wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$root/bench/http/mixed.lua" "http://127.0.0.1:$port" | tail -1

@@ -1,5 +1,6 @@
--- wrk script: a portal's mixed load on one dossier set. 80% reads (a
--- thread, a list, counters), 20% durable writes (a message). Tokens and
+-- wrk script: a portal's mixed load. 80% reads (40% a thread as staff,
+-- 20% a dossier's list as staff, 20% its counters as a client), 20%
+-- durable writes (a message as staff), spread over the open conversations. Tokens and
 -- conversation ids come from the environment (see bench/http_load.sh).
 local staff = os.getenv("STAFF")
 local client = os.getenv("CLIENT")
@@ -16,7 +17,7 @@ request = function()
       {["Authorization"] = "Bearer " .. staff, ["Content-Type"] = "application/json"},
       '{"body":"Bonjour, pouvez-vous confirmer ce montant ?"}')
   elseif r < 6 then
-    return wrk.format("GET", "/v1/conversations/" .. id, {["Authorization"] = "Bearer " .. client})
+    return wrk.format("GET", "/v1/conversations/" .. id, {["Authorization"] = "Bearer " .. staff})
   elseif r < 8 then
     return wrk.format("GET", "/v1/dossiers/d-1/conversations?limit=20", {["Authorization"] = "Bearer " .. staff})
   else
