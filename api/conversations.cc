@@ -291,6 +291,34 @@ Result<json::object> Service::GetConversation(const Claims& caller, const std::s
   return FullView(*party, visible->first);
 }
 
+Result<domain::DossierAccess> Service::DossierFor(const Party& party, const std::string& dossier) {
+  auto access = party.directory.AccessFor(dossier);
+  if (!access || (party.actor.is_client() && !access->HasClient(party.actor.id)) ||
+      (!party.actor.is_client() && !party.actor.is_staff())) {
+    return Error::NotFound("There is no such dossier.");
+  }
+  return std::move(*access);
+}
+
+Result<std::string> Service::ForEachVisible(
+    const Party& party, const domain::DossierAccess& access, const std::string& cursor,
+    const std::function<bool(const json::object&, const domain::Conversation&)>& visit) {
+  std::string next = cursor;
+  // The index holds every conversation of the dossier; those the caller
+  // may not see are skipped. The cursor moves past each entry looked at.
+  for (;;) {
+    auto page = projections::ListConversations(models_, access.firm, access.dossier, next, kMaxPage);
+    if (!page.ok()) return page.error();
+    for (const auto& [key, doc] : page->documents) {
+      next = key;
+      const domain::Conversation c = projections::ToDomain(doc);
+      if (domain::CanSee(c, party.actor, access) && !visit(doc, c)) return next;
+    }
+    if (page->next_cursor.empty()) return std::string();
+    next = page->next_cursor;
+  }
+}
+
 Result<json::object> Service::ListConversations(const Claims& caller, const std::string& dossier,
                                                 const std::string& status, std::size_t limit,
                                                 const std::string& cursor) {
@@ -299,52 +327,36 @@ Result<json::object> Service::ListConversations(const Claims& caller, const std:
   }
   auto party = Resolve(caller);
   if (!party.ok()) return party.error();
-  auto access = party->directory.AccessFor(dossier);
-  if (!access || (party->actor.is_client() && !access->HasClient(party->actor.id)) ||
-      (!party->actor.is_client() && !party->actor.is_staff())) {
-    return Error::NotFound("There is no such dossier.");
-  }
+  auto access = DossierFor(*party, dossier);
+  if (!access.ok()) return access.error();
   limit = std::clamp<std::size_t>(limit, 1, kMaxPage);
   json::array items;
-  std::string next = cursor;
-  // The index holds every conversation of the dossier; those the caller
-  // may not see, or of another tab, are skipped until the page is full.
-  do {
-    auto page = projections::ListConversations(models_, access->firm, dossier, next, limit);
-    if (!page.ok()) return page.error();
-    next = page->next_cursor;
-    for (const auto& doc : page->documents) {
-      const domain::Conversation c = projections::ToDomain(doc);
-      if (!domain::CanSee(c, party->actor, *access)) continue;
-      const bool closed = c.status == domain::Status::kClosed;
-      if ((status == "open" && closed) || (status == "closed" && !closed)) continue;
-      items.push_back(Summary(*party, doc, c));
-      if (items.size() == limit) break;
-    }
-  } while (items.size() < limit && !next.empty());
+  auto next =
+      ForEachVisible(*party, *access, cursor, [&](const json::object& doc, const domain::Conversation& c) {
+        const bool closed = c.status == domain::Status::kClosed;
+        if ((status == "open" && closed) || (status == "closed" && !closed)) return true;
+        items.push_back(Summary(*party, doc, c));
+        return items.size() < limit;
+      });
+  if (!next.ok()) return next.error();
   return json::object{{"items", std::move(items)},
-                      {"next_cursor", next.empty() ? json::value(nullptr) : json::value(next)}};
+                      {"next_cursor", next->empty() ? json::value(nullptr) : json::value(*next)}};
 }
 
 Result<json::object> Service::Counters(const Claims& caller, const std::string& dossier) {
-  auto listed = ListConversations(caller, dossier, "all", kMaxPage, "");
-  if (!listed.ok()) return listed.error();
+  auto party = Resolve(caller);
+  if (!party.ok()) return party.error();
+  auto access = DossierFor(*party, dossier);
+  if (!access.ok()) return access.error();
   std::int64_t staff_action = 0, client_action = 0, open = 0, closed = 0, unread = 0;
-  json::object page = std::move(*listed);
-  for (;;) {
-    for (const auto& v : page.at("items").as_array()) {
-      const auto& s = v.as_object();
-      (s.at("status").as_string() == "closed" ? closed : open)++;
-      staff_action += s.at("needs_staff_action").as_bool();
-      client_action += s.at("needs_client_action").as_bool();
-      unread += s.at("unread").to_number<std::int64_t>() > 0;
-    }
-    if (page.at("next_cursor").is_null()) break;
-    auto more =
-        ListConversations(caller, dossier, "all", kMaxPage, std::string(page.at("next_cursor").as_string()));
-    if (!more.ok()) return more.error();
-    page = std::move(*more);
-  }
+  auto done = ForEachVisible(*party, *access, "", [&](const json::object&, const domain::Conversation& c) {
+    (c.status == domain::Status::kClosed ? closed : open)++;
+    staff_action += c.NeedsStaffAction();
+    client_action += c.NeedsClientAction();
+    unread += c.UnreadFor(party->actor.id, party->actor.side()) > 0;
+    return true;
+  });
+  if (!done.ok()) return done.error();
   return json::object{{"staff_action_needed", staff_action},
                       {"client_action_needed", client_action},
                       {"open", open},

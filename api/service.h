@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -84,6 +85,14 @@ class Service {
   Result<boost::json::object> RunConversation(const Party& party, const domain::DossierAccess& access,
                                               const std::string& conversation, const domain::Command& command,
                                               const Caller* preconditions = nullptr);
+  // The dossier if the party works on it (staff) or belongs to it (client).
+  Result<domain::DossierAccess> DossierFor(const Party& party, const std::string& dossier);
+  // Calls `visit` for each conversation of the dossier the party may see,
+  // newest activity first, from `cursor`, until it returns false. Returns
+  // the cursor after the last one looked at (empty: the end).
+  Result<std::string> ForEachVisible(
+      const Party& party, const domain::DossierAccess& access, const std::string& cursor,
+      const std::function<bool(const boost::json::object&, const domain::Conversation&)>& visit);
   // Resolves the caller, checks they see `conversation`, runs `command`.
   Result<std::pair<Party, boost::json::object>> Act(const Caller& caller, const std::string& conversation,
                                                     const domain::Command& command);

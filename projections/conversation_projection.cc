@@ -211,7 +211,7 @@ Result<ConversationPage> ListConversations(ReadModelStore& store, const std::str
   for (const auto& [key, unused] : *keys) {
     auto doc = LoadConversation(store, key.substr(key.rfind('/') + 1));
     if (!doc.ok()) return doc.error();
-    if (doc->has_value()) page.documents.push_back(std::move(**doc));
+    if (doc->has_value()) page.documents.emplace_back(key.substr(prefix.size()), std::move(**doc));
   }
   if (keys->size() == limit) page.next_cursor = keys->back().first.substr(prefix.size());
   return page;

@@ -27,7 +27,8 @@ Result<std::optional<boost::json::object>> LoadConversation(ReadModelStore& stor
 // One page of a dossier's conversations, newest activity first. `cursor`
 // is where the previous page stopped (empty: the start).
 struct ConversationPage {
-  std::vector<boost::json::object> documents;
+  // Each document with its cursor: pass it back to continue after it.
+  std::vector<std::pair<std::string, boost::json::object>> documents;
   std::string next_cursor;  // empty: no more
 };
 Result<ConversationPage> ListConversations(ReadModelStore& store, const std::string& firm,

@@ -156,7 +156,8 @@ Result<std::unique_ptr<ReadModelStore>> ReadModelStore::Open(const std::string& 
   options.create_if_missing = true;
   options.compression = rocksdb::kLZ4Compression;
   rocksdb::DB* raw = nullptr;
-  auto s = read_only ? rocksdb::DB::OpenForReadOnly(options, path, &raw) : rocksdb::DB::Open(options, path, &raw);
+  auto s =
+      read_only ? rocksdb::DB::OpenForReadOnly(options, path, &raw) : rocksdb::DB::Open(options, path, &raw);
   if (!s.ok()) return FromStatus(s, "cannot open the read models at " + path);
   return std::unique_ptr<ReadModelStore>(new RocksReadModelStore(std::unique_ptr<rocksdb::DB>(raw)));
 }

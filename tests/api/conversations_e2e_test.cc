@@ -2,6 +2,8 @@
 // sections 2-4 and, above all, what each caller may and may not see.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "tests/testing/http_client.h"
 #include "tests/testing/parleyd_process.h"
 #include "tests/testing/temp_dir.h"
@@ -309,6 +311,29 @@ TEST_F(ConversationsApiTest, ARepeatedIdempotencyKeyAppendsNothing) {
   headers["Content-Type"] = "application/json";
   headers["Idempotency-Key"] = "key-2";
   EXPECT_EQ(client_.Request(http::verb::post, path, R"({"body":"La voici"})", headers).status, 201u);
+}
+
+TEST_F(ConversationsApiTest, PagesSkipWhatTheCallerCannotSeeWithoutLosingAnything) {
+  std::set<std::string> visible;
+  for (int i = 0; i < 9; ++i) {
+    const bool hidden = i % 3 == 1;  // private to u-c1: u-c2 never sees them
+    std::string id = Start("u-cmc", hidden ? R"({"subject":"Privé","body":"B","audience":{"user":"u-c1"}})"
+                                           : R"({"subject":"Public","body":"B"})");
+    if (!hidden) visible.insert(id);
+  }
+  std::vector<std::string> seen;
+  std::string cursor;
+  for (int page = 0; page < 10; ++page) {
+    auto r =
+        Get("/v1/dossiers/d-104/conversations?limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor), "u-c2");
+    ASSERT_EQ(r.status, 200u) << r.body;
+    auto body = r.json();
+    for (const auto& item : body.at("items").as_array()) seen.emplace_back(item.at("id").as_string());
+    if (body.at("next_cursor").is_null()) break;
+    cursor = body.at("next_cursor").as_string();
+  }
+  EXPECT_EQ(seen.size(), visible.size()) << "each visible conversation exactly once";
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()), visible);
 }
 
 TEST_F(ConversationsApiTest, ListsPageNewestActivityFirst) {
