@@ -343,17 +343,13 @@ Result<json::object> Service::ListConversations(const Claims& caller, const std:
                       {"next_cursor", next->empty() ? json::value(nullptr) : json::value(*next)}};
 }
 
-Result<json::object> Service::Counters(const Claims& caller, const std::string& dossier) {
-  auto party = Resolve(caller);
-  if (!party.ok()) return party.error();
-  auto access = DossierFor(*party, dossier);
-  if (!access.ok()) return access.error();
+Result<json::object> Service::CountersOf(const Party& party, const domain::DossierAccess& access) {
   std::int64_t staff_action = 0, client_action = 0, open = 0, closed = 0, unread = 0;
-  auto done = ForEachVisible(*party, *access, "", [&](const json::object&, const domain::Conversation& c) {
+  auto done = ForEachVisible(party, access, "", [&](const json::object&, const domain::Conversation& c) {
     (c.status == domain::Status::kClosed ? closed : open)++;
     staff_action += c.NeedsStaffAction();
     client_action += c.NeedsClientAction();
-    unread += c.UnreadFor(party->actor.id, party->actor.side()) > 0;
+    unread += c.UnreadFor(party.actor.id, party.actor.side()) > 0;
     return true;
   });
   if (!done.ok()) return done.error();
@@ -362,6 +358,41 @@ Result<json::object> Service::Counters(const Claims& caller, const std::string& 
                       {"open", open},
                       {"closed", closed},
                       {"unread", unread}};
+}
+
+Result<json::object> Service::Counters(const Claims& caller, const std::string& dossier) {
+  auto party = Resolve(caller);
+  if (!party.ok()) return party.error();
+  auto access = DossierFor(*party, dossier);
+  if (!access.ok()) return access.error();
+  return CountersOf(*party, *access);
+}
+
+Result<json::object> Service::Inbox(const Claims& caller) {
+  auto party = Resolve(caller);
+  if (!party.ok()) return party.error();
+  json::array dossiers;
+  json::object totals{
+      {"staff_action_needed", 0}, {"client_action_needed", 0}, {"open", 0}, {"closed", 0}, {"unread", 0}};
+  for (const auto& [id, dossier] : party->directory.dossiers) {
+    const auto& clients = dossier.clients;
+    const bool mine =
+        party->actor.is_client()
+            ? std::any_of(clients.begin(), clients.end(),
+                          [&](const domain::DossierClient& c) { return c.user == party->actor.id; })
+            : std::find(dossier.staff.begin(), dossier.staff.end(), party->actor.id) != dossier.staff.end();
+    if (!mine) continue;
+    auto access = DossierFor(*party, id);
+    if (!access.ok()) continue;
+    auto counters = CountersOf(*party, *access);
+    if (!counters.ok()) return counters.error();
+    for (auto& [key, value] : totals) value = value.as_int64() + counters->at(key).as_int64();
+    dossiers.push_back({{"dossier", id},
+                        {"name", dossier.name},
+                        {"language", dossier.language},
+                        {"counters", std::move(*counters)}});
+  }
+  return json::object{{"items", std::move(dossiers)}, {"totals", std::move(totals)}};
 }
 
 Result<std::pair<Service::Party, json::object>> Service::Act(const Caller& caller,

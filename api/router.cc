@@ -244,6 +244,10 @@ Response Route(Services& services, const Request& request) {
   auto caller = Authenticate(services, request);
   if (!caller.ok()) return Fail(request, caller.error());
   if (segments[1] == "admin") return Admin(services, request, *caller, segments);
+  if (segments.size() == 2 && segments[1] == "inbox") {
+    return request.method() == http::verb::get ? Read(request, services.service.Inbox(*caller))
+                                               : WrongMethod(request);
+  }
   Caller with_preconditions{*caller};
   if (auto match = request.find(http::field::if_match); match != request.end()) {
     // If-Match: "<version>" (the ETag of a conversation).

@@ -59,6 +59,9 @@ class Service {
                                                 const std::string& status, std::size_t limit,
                                                 const std::string& cursor);
   Result<boost::json::object> Counters(const Claims& caller, const std::string& dossier);
+  // GET /v1/inbox: the caller's dossiers (staff: those they are assigned
+  // to; clients: those they belong to) with their counters, and totals.
+  Result<boost::json::object> Inbox(const Claims& caller);
   Result<Written> PostMessage(const Caller& caller, const std::string& conversation,
                               const boost::json::object& body);
   Result<Written> AddNote(const Caller& caller, const std::string& conversation,
@@ -93,6 +96,8 @@ class Service {
   Result<std::string> ForEachVisible(
       const Party& party, const domain::DossierAccess& access, const std::string& cursor,
       const std::function<bool(const boost::json::object&, const domain::Conversation&)>& visit);
+  // The counters of one dossier over what the party sees.
+  Result<boost::json::object> CountersOf(const Party& party, const domain::DossierAccess& access);
   // Resolves the caller, checks they see `conversation`, runs `command`.
   Result<std::pair<Party, boost::json::object>> Act(const Caller& caller, const std::string& conversation,
                                                     const domain::Command& command);

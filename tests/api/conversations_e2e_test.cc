@@ -344,6 +344,22 @@ TEST_F(ConversationsApiTest, PagesSkipWhatTheCallerCannotSeeWithoutLosingAnythin
   EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()), visible);
 }
 
+TEST_F(ConversationsApiTest, TheInboxListsTheCallersDossiersWithCountersAndTotals) {
+  Start("u-c1", R"({"subject":"Question","body":"?"})");
+  Start("u-cmc", R"({"subject":"Demande","body":"Merci d'envoyer les relevés"})", "d-105");
+  auto staff = Get("/v1/inbox", "u-cmc").json();
+  ASSERT_EQ(staff.at("items").as_array().size(), 2u) << "u-cmc works on d-104 and d-105";
+  EXPECT_EQ(staff.at("totals").at("open").as_int64(), 2);
+  EXPECT_EQ(staff.at("totals").at("staff_action_needed").as_int64(), 1);
+  EXPECT_EQ(staff.at("totals").at("client_action_needed").as_int64(), 1);
+  auto client = Get("/v1/inbox", "u-c1").json();
+  ASSERT_EQ(client.at("items").as_array().size(), 1u);
+  EXPECT_EQ(client.at("items").at(0).at("dossier").as_string(), "d-104");
+  EXPECT_EQ(client.at("totals").at("open").as_int64(), 1);
+  EXPECT_TRUE(Get("/v1/inbox", "u-collab").json().at("items").as_array().empty()) << "assigned to no dossier";
+  EXPECT_TRUE(Get("/v1/inbox", "u-f2", "f2").json().at("items").as_array().empty());
+}
+
 TEST_F(ConversationsApiTest, ListsPageNewestActivityFirst) {
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) ids.push_back(Start("u-cmc"));
