@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 #include <charconv>
+#include <chrono>
 #include <vector>
 
 #include "common/sha256.h"
@@ -226,7 +227,26 @@ http::status StatusOf(ErrorCode code) {
   return http::status::internal_server_error;
 }
 
+namespace {
+Response Dispatch(Services& services, const Request& request);
+}
+
 Response Route(Services& services, const Request& request) {
+  const auto start = std::chrono::steady_clock::now();
+  Response response = Dispatch(services, request);
+  if (services.metrics) {
+    const std::string_view target = request.target();
+    services.metrics->Record(
+        Metrics::RouteOf(target.substr(0, target.find('?'))), response.result_int(),
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)
+            .count());
+  }
+  return response;
+}
+
+namespace {
+
+Response Dispatch(Services& services, const Request& request) {
   const std::string_view target = request.target();
   const std::string_view path = target.substr(0, target.find('?'));
   if (path == "/healthz") {
@@ -236,6 +256,18 @@ Response Route(Services& services, const Request& request) {
     }
     return JsonResponse(request, http::status::ok,
                         {{"status", "ok"}, {"log_position", services.store.LastPosition()}});
+  }
+  if (path == "/metrics" && services.metrics) {
+    if (request.method() != http::verb::get) return WrongMethod(request);
+    Response res{http::status::ok, request.version()};
+    res.set(http::field::content_type, "text/plain; version=0.0.4");
+    res.keep_alive(request.keep_alive());
+    const std::uint64_t position = services.store.LastPosition();
+    res.body() =
+        services.metrics->Render(services.store.Stats(), position,
+                                 services.projector ? services.projector->AppliedPosition() : position);
+    res.prepare_payload();
+    return res;
   }
   const auto segments = Segments(path);
   if (segments.size() < 2 || segments[0] != "v1") {
@@ -275,5 +307,7 @@ Response Route(Services& services, const Request& request) {
   if (segments[1] == "conversations") return Conversations(services, request, with_preconditions, segments);
   return ErrorResponse(request, http::status::not_found, "not_found", "There is nothing at this path.");
 }
+
+}  // namespace
 
 }  // namespace parley::api

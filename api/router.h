@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "api/metrics.h"
 #include "api/server.h"
 #include "api/service.h"
 #include "common/clock.h"
@@ -17,6 +18,8 @@ struct Services {
   Service& service;
   std::string jwt_secret;
   const Clock& clock;
+  Metrics* metrics = nullptr;                         // GET /metrics, and timing of every request
+  const projections::Projector* projector = nullptr;  // for the projection lag
 };
 
 Response Route(Services& services, const Request& request);

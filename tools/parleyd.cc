@@ -60,7 +60,8 @@ int main(int argc, char** argv) {
   }
   const Clock& clock = SystemClock::Instance();
   api::Service service(**store, **models, projector, clock);
-  api::Services services{**store, service, secret, clock};
+  api::Metrics metrics;
+  api::Services services{**store, service, secret, clock, &metrics, &projector};
   api::Server server(server_options, [&](const api::Request& r) { return api::Route(services, r); });
   auto port = server.Listen();
   if (!port.ok()) {

@@ -63,6 +63,23 @@ TEST_F(ParleydTest, OversizedBodyIs413AndOversizedHeaderIs431) {
   EXPECT_EQ(client.Get("/healthz").status, 200u) << "the server still serves others";
 }
 
+TEST_F(ParleydTest, MetricsCountRequestsByRouteAndShowTheStore) {
+  testing::ParleydProcess server(dir_.str("data"));
+  testing::HttpClient client(server.port());
+  EXPECT_EQ(client.Get("/healthz").status, 200u);
+  EXPECT_EQ(client.Get("/v1/conversations/c_x").status, 401u);
+  auto res = client.Get("/metrics");
+  ASSERT_EQ(res.status, 200u);
+  EXPECT_NE(res.headers["Content-Type"].find("text/plain"), std::string::npos);
+  EXPECT_NE(res.body.find("parley_http_requests_total{route=\"/healthz\",status=\"200\"} 1"),
+            std::string::npos)
+      << res.body;
+  EXPECT_NE(res.body.find("parley_http_requests_total{route=\"/v1/conversations/{c}\",status=\"401\"} 1"),
+            std::string::npos);
+  EXPECT_NE(res.body.find("parley_projection_lag_events 0"), std::string::npos);
+  EXPECT_NE(res.body.find("parley_wal_syncs_total"), std::string::npos);
+}
+
 TEST_F(ParleydTest, StopsCleanlyOnSigterm) {
   testing::ParleydProcess server(dir_.str("data"));
   {

@@ -1,0 +1,35 @@
+#include "api/metrics.h"
+
+#include <gtest/gtest.h>
+
+namespace parley::api {
+namespace {
+
+TEST(MetricsTest, RoutesBecomeTemplatesSoIdsDoNotExplodeTheLabels) {
+  EXPECT_EQ(Metrics::RouteOf("/v1/conversations/c_01ABC/messages/m_9"), "/v1/conversations/{c}/messages/{m}");
+  EXPECT_EQ(Metrics::RouteOf("/v1/dossiers/d-104/conversations"), "/v1/dossiers/{d}/conversations");
+  EXPECT_EQ(Metrics::RouteOf("/v1/admin/firms/f1/users/u-1"), "/v1/admin/firms/{firm}/users/{user}");
+  EXPECT_EQ(Metrics::RouteOf("/healthz"), "/healthz");
+  EXPECT_EQ(Metrics::RouteOf("/"), "/");
+}
+
+TEST(MetricsTest, RendersCountsHistogramsAndTheStoresState) {
+  Metrics metrics;
+  metrics.Record("/v1/inbox", 200, 1500);
+  metrics.Record("/v1/inbox", 200, 30'000);
+  metrics.Record("/v1/inbox", 401, 100);
+  std::string text = metrics.Render({3, 2, 3, 5, 2'000}, 5, 4);
+  EXPECT_NE(text.find("parley_http_requests_total{route=\"/v1/inbox\",status=\"200\"} 2"), std::string::npos);
+  EXPECT_NE(text.find("parley_http_requests_total{route=\"/v1/inbox\",status=\"401\"} 1"), std::string::npos);
+  EXPECT_NE(text.find("parley_http_request_duration_seconds_bucket{route=\"/v1/inbox\",le=\"0.002\"} 2"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("parley_http_request_duration_seconds_count{route=\"/v1/inbox\"} 3"),
+            std::string::npos);
+  EXPECT_NE(text.find("parley_projection_lag_events 1"), std::string::npos);
+  EXPECT_NE(text.find("parley_wal_syncs_total 2"), std::string::npos);
+  EXPECT_NE(text.find("parley_append_events_total 5"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace parley::api
