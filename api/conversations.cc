@@ -7,17 +7,14 @@
 #include "api/json_fields.h"
 #include "api/service.h"
 #include "domain/conversation.h"
+#include "domain/streams.h"
+#include "projections/as_of.h"
 #include "projections/conversation_projection.h"
 #include "projections/directory_projection.h"
 
 namespace parley::api {
 
 namespace json = boost::json;
-
-struct Service::Party {
-  domain::Directory directory;
-  domain::Actor actor;
-};
 
 namespace {
 
@@ -129,6 +126,25 @@ json::object FullView(const Service::Party& party, const json::object& doc) {
   return o;
 }
 
+// The counters of SPEC section 4 over the conversations a user sees.
+struct CounterTally {
+  std::int64_t staff_action = 0, client_action = 0, open = 0, closed = 0, unread = 0;
+
+  void Add(const domain::Conversation& c, const domain::Actor& actor) {
+    (c.status == domain::Status::kClosed ? closed : open)++;
+    staff_action += c.NeedsStaffAction();
+    client_action += c.NeedsClientAction();
+    unread += c.UnreadFor(actor.id, actor.side()) > 0;
+  }
+  json::object Json() const {
+    return {{"staff_action_needed", staff_action},
+            {"client_action_needed", client_action},
+            {"open", open},
+            {"closed", closed},
+            {"unread", unread}};
+  }
+};
+
 // A new id, or under an Idempotency-Key the same one on every retry.
 std::string NewResourceId(const Caller& caller, std::string_view prefix, Micros now) {
   if (caller.idempotency_scope.empty()) return NewId(prefix, now);
@@ -210,7 +226,7 @@ Result<json::object> Service::RunConversation(const Party& party, const domain::
     idempotency = Idempotency{preconditions->idempotency_scope, preconditions->body_sha};
   }
   auto outcome = RunCommand<domain::Conversation, domain::Event>(
-      log_, projector_, clock_, "conv-" + conversation, party.actor.id,
+      log_, projector_, clock_, domain::ConversationStream(conversation), party.actor.id,
       [](const eventstore::RecordedEvent& r) {
         return domain::DecodeEvent(r.type(), r.schema_version(), r.payload());
       },
@@ -283,12 +299,24 @@ Result<Written> Service::StartConversation(const Caller& caller, const std::stri
   return Written{FullView(*party, *doc), true};
 }
 
-Result<json::object> Service::GetConversation(const Claims& caller, const std::string& conversation) {
+Result<json::object> Service::GetConversation(const Claims& caller, const std::string& conversation,
+                                              std::optional<Micros> as_of) {
   auto party = Resolve(caller);
   if (!party.ok()) return party.error();
   auto visible = Visible(*party, conversation);
   if (!visible.ok()) return visible.error();
-  return FullView(*party, visible->first);
+  if (!as_of) return FullView(*party, visible->first);
+  // As of then: what the caller may see now, as it was, if they could see
+  // it then too (the directory of that time decides).
+  const Error unseen = Error::NotFound("There is no such conversation at that time.");
+  auto then = projections::ConversationAsOf(log_, conversation, *as_of);
+  if (!then.ok()) return then.error();
+  if (!then->has_value()) return unseen;
+  auto directory = projections::DirectoryAsOf(log_, party->directory.firm->firm, *as_of);
+  if (!directory.ok()) return directory.error();
+  auto access = directory->AccessFor(visible->second.dossier);
+  if (!access || !domain::CanSee(projections::ToDomain(**then), party->actor, *access)) return unseen;
+  return FullView(Party{std::move(*directory), party->actor}, **then);
 }
 
 Result<domain::DossierAccess> Service::DossierFor(const Party& party, const std::string& dossier) {
@@ -344,28 +372,52 @@ Result<json::object> Service::ListConversations(const Claims& caller, const std:
 }
 
 Result<json::object> Service::CountersOf(const Party& party, const domain::DossierAccess& access) {
-  std::int64_t staff_action = 0, client_action = 0, open = 0, closed = 0, unread = 0;
+  CounterTally tally;
   auto done = ForEachVisible(party, access, "", [&](const json::object&, const domain::Conversation& c) {
-    (c.status == domain::Status::kClosed ? closed : open)++;
-    staff_action += c.NeedsStaffAction();
-    client_action += c.NeedsClientAction();
-    unread += c.UnreadFor(party.actor.id, party.actor.side()) > 0;
+    tally.Add(c, party.actor);
     return true;
   });
   if (!done.ok()) return done.error();
-  return json::object{{"staff_action_needed", staff_action},
-                      {"client_action_needed", client_action},
-                      {"open", open},
-                      {"closed", closed},
-                      {"unread", unread}};
+  return tally.Json();
 }
 
-Result<json::object> Service::Counters(const Claims& caller, const std::string& dossier) {
+Result<void> Service::ForEachAsOf(const Party& party, const domain::DossierAccess& now, Micros as_of,
+                                  const std::function<void(const domain::Conversation&)>& visit) {
+  auto directory = projections::DirectoryAsOf(log_, now.firm, as_of);
+  if (!directory.ok()) return directory.error();
+  auto then_access = directory->AccessFor(now.dossier);
+  if (!then_access) return {};
+  // Conversations are never removed: today's list holds every one that
+  // existed then.
+  std::optional<Error> failed;
+  auto done = ForEachVisible(party, now, "", [&](const json::object& doc, const domain::Conversation&) {
+    auto then = projections::ConversationAsOf(log_, doc.at("id").as_string(), as_of);
+    if (!then.ok()) {
+      failed = then.error();
+      return false;
+    }
+    if (!then->has_value()) return true;
+    const domain::Conversation c = projections::ToDomain(**then);
+    if (domain::CanSee(c, party.actor, *then_access)) visit(c);
+    return true;
+  });
+  if (!done.ok()) return done.error();
+  if (failed) return *failed;
+  return {};
+}
+
+Result<json::object> Service::Counters(const Claims& caller, const std::string& dossier,
+                                       std::optional<Micros> as_of) {
   auto party = Resolve(caller);
   if (!party.ok()) return party.error();
   auto access = DossierFor(*party, dossier);
   if (!access.ok()) return access.error();
-  return CountersOf(*party, *access);
+  if (!as_of) return CountersOf(*party, *access);
+  CounterTally tally;
+  auto done = ForEachAsOf(*party, *access, *as_of,
+                          [&](const domain::Conversation& c) { tally.Add(c, party->actor); });
+  if (!done.ok()) return done.error();
+  return tally.Json();
 }
 
 Result<json::object> Service::Inbox(const Claims& caller) {

@@ -5,27 +5,6 @@
 
 namespace parley::api {
 
-std::string Metrics::RouteOf(std::string_view path) {
-  std::vector<std::string_view> s;
-  for (std::size_t start = 0; start < path.size();) {
-    auto end = path.find('/', start);
-    if (end == std::string_view::npos) end = path.size();
-    if (end > start) s.push_back(path.substr(start, end - start));
-    start = end + 1;
-  }
-  // Which segment after which word is an id, and its name in the template.
-  static const std::map<std::string_view, std::string_view> kIdAfter = {
-      {"dossiers", "{d}"}, {"conversations", "{c}"}, {"messages", "{m}"},    {"firms", "{firm}"},
-      {"users", "{user}"}, {"templates", "{id}"},    {"attachments", "{id}"}};
-  std::string route;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    route += "/";
-    auto id = i > 0 ? kIdAfter.find(s[i - 1]) : kIdAfter.end();
-    route += id != kIdAfter.end() ? std::string(id->second) : std::string(s[i]);
-  }
-  return route.empty() ? "/" : route;
-}
-
 void Metrics::Record(const std::string& route, unsigned status, std::uint64_t micros) {
   std::lock_guard lock(mu_);
   requests_[{route, status}]++;

@@ -15,9 +15,8 @@ namespace parley::api {
 
 class Metrics {
  public:
-  // The route template of a path: ids become {d}, {c}, {m}, {firm}, ...
-  static std::string RouteOf(std::string_view path);
-
+  // `route` is the path template the router matched ("unmatched" for
+  // none), so that ids never become label values.
   void Record(const std::string& route, unsigned status, std::uint64_t micros);
   // The exposition text, with the store's counters and the projection lag.
   std::string Render(const eventstore::StoreStats& store, std::uint64_t log_position,

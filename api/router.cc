@@ -107,96 +107,291 @@ Response WrongMethod(const Request& request) {
                        "This path does not take that method.");
 }
 
-// /v1/dossiers/{d}/conversations and /v1/dossiers/{d}/counters
-Response Dossiers(Services& services, const Request& request, const Caller& caller,
-                  const std::vector<std::string_view>& s) {
-  if (s.size() != 4) return NotFound(request);
-  const std::string dossier(s[2]);
-  const bool get = request.method() == http::verb::get;
-  if (s[3] == "counters")
-    return get ? Read(request, services.service.Counters(caller, dossier)) : WrongMethod(request);
-  if (s[3] != "conversations") return NotFound(request);
-  if (get) {
-    const std::string target(request.target());
-    std::string status = QueryParam(target, "status");
-    std::string limit = QueryParam(target, "limit");
-    std::size_t n = 20;
-    if (!limit.empty()) {
-      try {
-        n = std::stoul(limit);
-      } catch (...) {
-        return Fail(request, Error::InvalidArgument("\"limit\" is a number from 1 to 100."));
-      }
+// The captured `{...}` segments of a route, in order.
+using Params = std::vector<std::string>;
+using RouteHandler = Response (*)(Services&, const Request&, const Caller&, const Params&);
+
+Response NoContent(const Request& request) {
+  Response res{http::status::no_content, request.version()};
+  res.keep_alive(request.keep_alive());
+  res.prepare_payload();
+  return res;
+}
+
+// A handler that parses a JSON body (or takes an empty one) and writes.
+template <class F>
+Response WithBody(const Request& request, bool may_be_empty, F&& write) {
+  auto body = JsonBody(request, may_be_empty);
+  if (!body.ok()) return Fail(request, body.error());
+  return write(*body);
+}
+
+// A time parameter (`as_of`, `from`, `to`) as micros since the epoch;
+// nullopt without it.
+Result<std::optional<Micros>> TimeParam(const Request& request, std::string_view name) {
+  const std::string text = QueryParam(request.target(), name);
+  if (text.empty()) return std::optional<Micros>();
+  auto at = ParseRfc3339(text);
+  if (!at) {
+    std::string message("\"");
+    message.append(name).append("\" is an RFC 3339 time, such as 2026-11-22T09:14:03Z.");
+    return Error::InvalidArgument(message);
+  }
+  // Times are shown to the millisecond: an instant given as an upper bound
+  // covers its whole millisecond, so "as of" a time shown includes what
+  // happened then.
+  if (name != "from" && *at >= 0) *at += 999 - *at % 1000;
+  return std::optional<Micros>(*at);
+}
+
+// `?limit=`, or `fallback` without it.
+Result<std::size_t> LimitParam(const Request& request, std::size_t fallback) {
+  const std::string limit = QueryParam(request.target(), "limit");
+  if (limit.empty()) return fallback;
+  std::size_t n = 0;
+  auto [end, ec] = std::from_chars(limit.data(), limit.data() + limit.size(), n);
+  if (ec != std::errc() || end != limit.data() + limit.size() || n == 0)
+    return Error::InvalidArgument("\"limit\" is a positive number.");
+  return n;
+}
+
+Response ListConversations(Services& services, const Request& request, const Caller& caller,
+                           const Params& p) {
+  const std::string status = QueryParam(request.target(), "status");
+  auto limit = LimitParam(request, 20);
+  if (!limit.ok()) return Fail(request, limit.error());
+  return Read(request, services.service.ListConversations(caller, p[0], status.empty() ? "open" : status,
+                                                          *limit, QueryParam(request.target(), "cursor")));
+}
+
+Response DossierHistory(Services& services, const Request& request, const Caller& caller, const Params& p) {
+  auto from = TimeParam(request, "from");
+  auto to = TimeParam(request, "to");
+  auto limit = LimitParam(request, 100);
+  if (!from.ok()) return Fail(request, from.error());
+  if (!to.ok()) return Fail(request, to.error());
+  if (!limit.ok()) return Fail(request, limit.error());
+  return Read(request, services.service.DossierHistory(caller, p[0], *from, *to,
+                                                       QueryParam(request.target(), "cursor"), *limit));
+}
+
+// Every route of the API: method, path template, and handler. The same
+// table answers requests, names the routes in the metrics, and is what
+// tests compare with api/openapi.json.
+struct RouteEntry {
+  http::verb method;
+  std::string_view path;
+  bool authenticated;
+  RouteHandler handler;
+};
+
+const std::vector<RouteEntry>& Table() {
+  using V = http::verb;
+  static const std::vector<RouteEntry> table = {
+      {V::get, "/healthz", false,
+       [](Services& s, const Request& r, const Caller&, const Params&) {
+         return JsonResponse(r, http::status::ok,
+                             {{"status", "ok"}, {"log_position", s.store.LastPosition()}});
+       }},
+      {V::get, "/metrics", false,
+       [](Services& s, const Request& r, const Caller&, const Params&) {
+         if (!s.metrics) return NotFound(r);
+         Response res{http::status::ok, r.version()};
+         res.set(http::field::content_type, "text/plain; version=0.0.4");
+         res.keep_alive(r.keep_alive());
+         const std::uint64_t position = s.store.LastPosition();
+         res.body() = s.metrics->Render(s.store.Stats(), position,
+                                        s.projector ? s.projector->AppliedPosition() : position);
+         res.prepare_payload();
+         return res;
+       }},
+      {V::get, "/openapi.json", false,
+       [](Services&, const Request& r, const Caller&, const Params&) {
+         Response res{http::status::ok, r.version()};
+         res.set(http::field::content_type, "application/json");
+         res.keep_alive(r.keep_alive());
+         res.body() = std::string(OpenApiDocument());
+         res.prepare_payload();
+         return res;
+       }},
+      {V::put, "/v1/admin/firms/{firm}", true,
+       [](Services& s, const Request& r, const Caller& c, const Params& p) {
+         return WithBody(r, false,
+                         [&](const json::object& b) { return Written(r, s.service.PutFirm(c, p[0], b)); });
+       }},
+      {V::put, "/v1/admin/firms/{firm}/users/{user}", true,
+       [](Services& s, const Request& r, const Caller& c, const Params& p) {
+         return WithBody(r, false, [&](const json::object& b) {
+           return Written(r, s.service.PutUser(c, p[0], p[1], b));
+         });
+       }},
+      {V::put, "/v1/admin/firms/{firm}/dossiers/{dossier}", true,
+       [](Services& s, const Request& r, const Caller& c, const Params& p) {
+         return WithBody(r, false, [&](const json::object& b) {
+           return Written(r, s.service.PutDossier(c, p[0], p[1], b));
+         });
+       }},
+      {V::get, "/v1/inbox", true,
+       [](Services& s, const Request& r, const Caller& c, const Params&) {
+         return Read(r, s.service.Inbox(c));
+       }},
+      {V::get, "/v1/dossiers/{d}/conversations", true, ListConversations},
+      {V::post, "/v1/dossiers/{d}/conversations", true,
+       [](Services& s, const Request& r, const Caller& c, const Params& p) {
+         return WithBody(r, false, [&](const json::object& b) {
+           return Written(r, s.service.StartConversation(c, p[0], b));
+         });
+       }},
+      {V::get, "/v1/dossiers/{d}/counters", true,
+       [](Services& s, const Request& r, const Caller& c, const Params& p) {
+         auto as_of = TimeParam(r, "as_of");
+         if (!as_of.ok()) return Fail(r, as_of.error());
+         return Read(r, s.service.Counters(c, p[0], *as_of));
+       }},
+      {V::get, "/v1/dossiers/{d}/history", true, DossierHistory},
+      {V::get, "/v1/dossiers/{d}/export", true,
+       [](Services& s, const Request& r, const Caller& c, const Params& p) {
+         auto lines = s.service.ExportDossier(c, p[0]);
+         if (!lines.ok()) return Fail(r, lines.error());
+         Response res{http::status::ok, r.version()};
+         res.set(http::field::content_type, "application/x-ndjson");
+         res.set(http::field::content_disposition, "attachment; filename=\"" + p[0] + "-history.jsonl\"");
+         res.keep_alive(r.keep_alive());
+         res.body() = std::move(*lines);
+         res.prepare_payload();
+         return res;
+       }},
+      {V::get, "/v1/conversations/{c}", true,
+       [](Services& s, const Request& r, const Caller& c, const Params& p) {
+         auto as_of = TimeParam(r, "as_of");
+         if (!as_of.ok()) return Fail(r, as_of.error());
+         return Read(r, s.service.GetConversation(c, p[0], *as_of));
+       }},
+      {V::get, "/v1/conversations/{c}/history", true,
+       [](Services& s, const Request& r, const Caller& c, const Params& p) {
+         auto limit = LimitParam(r, 100);
+         if (!limit.ok()) return Fail(r, limit.error());
+         return Read(r, s.service.ConversationHistory(c, p[0], QueryParam(r.target(), "cursor"), *limit));
+       }},
+      {V::post, "/v1/conversations/{c}/messages", true,
+       [](Services& s, const Request& r, const Caller& c, const Params& p) {
+         return WithBody(
+             r, false, [&](const json::object& b) { return Written(r, s.service.PostMessage(c, p[0], b)); });
+       }},
+      {V::patch, "/v1/conversations/{c}/messages/{m}", true,
+       [](Services& s, const Request& r, const Caller& c, const Params& p) {
+         return WithBody(r, false, [&](const json::object& b) {
+           return Written(r, s.service.EditMessage(c, p[0], p[1], b));
+         });
+       }},
+      {V::delete_, "/v1/conversations/{c}/messages/{m}", true,
+       [](Services& s, const Request& r, const Caller& c, const Params& p) {
+         return Written(r, s.service.DeleteMessage(c, p[0], p[1]));
+       }},
+      {V::post, "/v1/conversations/{c}/notes", true,
+       [](Services& s, const Request& r, const Caller& c, const Params& p) {
+         return WithBody(r, false,
+                         [&](const json::object& b) { return Written(r, s.service.AddNote(c, p[0], b)); });
+       }},
+      {V::post, "/v1/conversations/{c}/read", true,
+       [](Services& s, const Request& r, const Caller& c, const Params& p) {
+         return WithBody(r, true, [&](const json::object& b) {
+           auto read = s.service.MarkRead(c, p[0], b);
+           return read.ok() ? NoContent(r) : Fail(r, read.error());
+         });
+       }},
+      {V::post, "/v1/conversations/{c}/close", true,
+       [](Services& s, const Request& r, const Caller& c, const Params& p) {
+         return WithBody(r, true, [&](const json::object&) {
+           return Written(r, s.service.CloseOrReopen(c, p[0], false));
+         });
+       }},
+      {V::post, "/v1/conversations/{c}/reopen", true,
+       [](Services& s, const Request& r, const Caller& c, const Params& p) {
+         return WithBody(r, true, [&](const json::object&) {
+           return Written(r, s.service.CloseOrReopen(c, p[0], true));
+         });
+       }},
+      {V::post, "/v1/conversations/{c}/participants", true,
+       [](Services& s, const Request& r, const Caller& c, const Params& p) {
+         return WithBody(r, false, [&](const json::object& b) {
+           return Written(r, s.service.AddParticipant(c, p[0], b));
+         });
+       }},
+  };
+  return table;
+}
+
+// Fills `params` if `path` fits the template `pattern`.
+bool Matches(std::string_view pattern, const std::vector<std::string_view>& path, Params& params) {
+  const auto parts = Segments(pattern);
+  if (parts.size() != path.size()) return false;
+  params.clear();
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i].starts_with('{')) {
+      params.emplace_back(path[i]);
+    } else if (parts[i] != path[i]) {
+      return false;
     }
-    return Read(request, services.service.ListConversations(caller, dossier, status.empty() ? "open" : status,
-                                                            n, QueryParam(target, "cursor")));
   }
-  if (request.method() != http::verb::post) return WrongMethod(request);
-  auto body = JsonBody(request);
-  if (!body.ok()) return Fail(request, body.error());
-  return Written(request, services.service.StartConversation(caller, dossier, *body));
+  return true;
 }
 
-// /v1/conversations/{c}[/messages[/{m}] | /notes | /read | /close | /reopen | /participants]
-Response Conversations(Services& services, const Request& request, const Caller& caller,
-                       const std::vector<std::string_view>& s) {
-  if (s.size() < 3 || s.size() > 5) return NotFound(request);
-  const std::string id(s[2]);
-  const auto method = request.method();
-  if (s.size() == 3) {
-    return method == http::verb::get ? Read(request, services.service.GetConversation(caller, id))
-                                     : WrongMethod(request);
+// The request's preconditions: If-Match and Idempotency-Key.
+Result<Caller> WithPreconditions(const Request& request, std::string_view path, Claims claims) {
+  Caller caller{std::move(claims)};
+  if (auto match = request.find(http::field::if_match); match != request.end()) {
+    // If-Match: "<version>" (the ETag of a conversation).
+    std::string_view value = match->value();
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+      value = value.substr(1, value.size() - 2);
+    std::uint64_t version = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), version);
+    if (ec != std::errc() || end != value.data() + value.size())
+      return Error::InvalidArgument("If-Match takes a conversation's ETag, such as \"7\".");
+    caller.if_match = version;
   }
-  const std::string_view action = s[3];
-  if (s.size() == 5) {  // one message: edit or delete
-    if (action != "messages") return NotFound(request);
-    const std::string message(s[4]);
-    if (method == http::verb::delete_)
-      return Written(request, services.service.DeleteMessage(caller, id, message));
-    if (method != http::verb::patch) return WrongMethod(request);
-    auto body = JsonBody(request);
-    if (!body.ok()) return Fail(request, body.error());
-    return Written(request, services.service.EditMessage(caller, id, message, *body));
+  if (auto key = request.find("Idempotency-Key");
+      key != request.end() && request.method() != http::verb::get) {
+    if (key->value().empty() || key->value().size() > 255)
+      return Error::InvalidArgument("Idempotency-Key takes 1 to 255 characters.");
+    caller.idempotency_scope = caller.firm + "/" + caller.subject + "/" +
+                               std::string(request.method_string()) + " " + std::string(path) + "/" +
+                               std::string(key->value());
+    caller.body_sha = ToHex(Sha256(request.body()));
   }
-  if (action != "messages" && action != "notes" && action != "read" && action != "close" &&
-      action != "reopen" && action != "participants") {
-    return NotFound(request);
-  }
-  if (method != http::verb::post) return WrongMethod(request);
-  auto body = JsonBody(request, action == "read" || action == "close" || action == "reopen");
-  if (!body.ok()) return Fail(request, body.error());
-  if (action == "messages") return Written(request, services.service.PostMessage(caller, id, *body));
-  if (action == "notes") return Written(request, services.service.AddNote(caller, id, *body));
-  if (action == "participants") return Written(request, services.service.AddParticipant(caller, id, *body));
-  if (action == "read") {
-    auto read = services.service.MarkRead(caller, id, *body);
-    if (!read.ok()) return Fail(request, read.error());
-    Response res{http::status::no_content, request.version()};
-    res.keep_alive(request.keep_alive());
-    res.prepare_payload();
-    return res;
-  }
-  return Written(request, services.service.CloseOrReopen(caller, id, action == "reopen"));
+  return caller;
 }
 
-// PUT /v1/admin/firms/{firm}[/users/{user} | /dossiers/{dossier}]
-Response Admin(Services& services, const Request& request, const Claims& caller,
-               const std::vector<std::string_view>& s) {
-  if (s.size() < 4 || s[2] != "firms" || (s.size() != 4 && s.size() != 6) ||
-      (s.size() == 6 && s[4] != "users" && s[4] != "dossiers")) {
-    return ErrorResponse(request, http::status::not_found, "not_found", "There is nothing at this path.");
+// Answers the request; `route` gets the matched path template.
+Response Dispatch(Services& services, const Request& request, std::string_view& route) {
+  const std::string_view target = request.target();
+  const std::string_view path = target.substr(0, target.find('?'));
+  const auto segments = Segments(path);
+  Params params;
+  std::string allowed;
+  for (const RouteEntry& entry : Table()) {
+    if (!Matches(entry.path, segments, params)) continue;
+    route = entry.path;
+    if (entry.method != request.method()) {
+      allowed += (allowed.empty() ? "" : ", ") + std::string(http::to_string(entry.method));
+      continue;
+    }
+    if (!entry.authenticated) return entry.handler(services, request, Caller{}, params);
+    auto claims = Authenticate(services, request);
+    if (!claims.ok()) return Fail(request, claims.error());
+    auto caller = WithPreconditions(request, path, std::move(*claims));
+    if (!caller.ok()) return Fail(request, caller.error());
+    return entry.handler(services, request, *caller, params);
   }
-  if (request.method() != http::verb::put) {
-    return ErrorResponse(request, http::status::method_not_allowed, "invalid_argument",
-                         "Use PUT on this path.");
+  // Under /v1 a token comes first: paths are not revealed to strangers.
+  if (!segments.empty() && segments[0] == "v1") {
+    if (auto claims = Authenticate(services, request); !claims.ok()) return Fail(request, claims.error());
   }
-  auto body = JsonBody(request);
-  if (!body.ok()) return Fail(request, body.error());
-  const std::string firm(s[3]);
-  if (s.size() == 4) return Written(request, services.service.PutFirm(caller, firm, *body));
-  const std::string id(s[5]);
-  if (s[4] == "users") return Written(request, services.service.PutUser(caller, firm, id, *body));
-  return Written(request, services.service.PutDossier(caller, firm, id, *body));
+  if (allowed.empty()) return NotFound(request);
+  Response res = WrongMethod(request);
+  res.set(http::field::allow, allowed);
+  return res;
 }
 
 }  // namespace
@@ -227,87 +422,24 @@ http::status StatusOf(ErrorCode code) {
   return http::status::internal_server_error;
 }
 
-namespace {
-Response Dispatch(Services& services, const Request& request);
+std::vector<RouteInfo> Routes() {
+  std::vector<RouteInfo> out;
+  for (const RouteEntry& entry : Table())
+    out.push_back({std::string(http::to_string(entry.method)), std::string(entry.path)});
+  return out;
 }
 
 Response Route(Services& services, const Request& request) {
   const auto start = std::chrono::steady_clock::now();
-  Response response = Dispatch(services, request);
+  std::string_view route = "unmatched";
+  Response response = Dispatch(services, request, route);
   if (services.metrics) {
-    const std::string_view target = request.target();
     services.metrics->Record(
-        Metrics::RouteOf(target.substr(0, target.find('?'))), response.result_int(),
+        std::string(route), response.result_int(),
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)
             .count());
   }
   return response;
 }
-
-namespace {
-
-Response Dispatch(Services& services, const Request& request) {
-  const std::string_view target = request.target();
-  const std::string_view path = target.substr(0, target.find('?'));
-  if (path == "/healthz") {
-    if (request.method() != http::verb::get) {
-      return ErrorResponse(request, http::status::method_not_allowed, "invalid_argument",
-                           "Only GET is allowed on /healthz.");
-    }
-    return JsonResponse(request, http::status::ok,
-                        {{"status", "ok"}, {"log_position", services.store.LastPosition()}});
-  }
-  if (path == "/metrics" && services.metrics) {
-    if (request.method() != http::verb::get) return WrongMethod(request);
-    Response res{http::status::ok, request.version()};
-    res.set(http::field::content_type, "text/plain; version=0.0.4");
-    res.keep_alive(request.keep_alive());
-    const std::uint64_t position = services.store.LastPosition();
-    res.body() =
-        services.metrics->Render(services.store.Stats(), position,
-                                 services.projector ? services.projector->AppliedPosition() : position);
-    res.prepare_payload();
-    return res;
-  }
-  const auto segments = Segments(path);
-  if (segments.size() < 2 || segments[0] != "v1") {
-    return ErrorResponse(request, http::status::not_found, "not_found", "There is nothing at this path.");
-  }
-  auto caller = Authenticate(services, request);
-  if (!caller.ok()) return Fail(request, caller.error());
-  if (segments[1] == "admin") return Admin(services, request, *caller, segments);
-  if (segments.size() == 2 && segments[1] == "inbox") {
-    return request.method() == http::verb::get ? Read(request, services.service.Inbox(*caller))
-                                               : WrongMethod(request);
-  }
-  Caller with_preconditions{*caller};
-  if (auto match = request.find(http::field::if_match); match != request.end()) {
-    // If-Match: "<version>" (the ETag of a conversation).
-    std::string_view value = match->value();
-    if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
-      value = value.substr(1, value.size() - 2);
-    std::uint64_t version = 0;
-    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), version);
-    if (ec != std::errc() || end != value.data() + value.size()) {
-      return Fail(request, Error::InvalidArgument("If-Match takes a conversation's ETag, such as \"7\"."));
-    }
-    with_preconditions.if_match = version;
-  }
-  if (auto key = request.find("Idempotency-Key");
-      key != request.end() && request.method() != http::verb::get) {
-    if (key->value().empty() || key->value().size() > 255) {
-      return Fail(request, Error::InvalidArgument("Idempotency-Key takes 1 to 255 characters."));
-    }
-    with_preconditions.idempotency_scope = caller->firm + "/" + caller->subject + "/" +
-                                           std::string(request.method_string()) + " " + std::string(path) +
-                                           "/" + std::string(key->value());
-    with_preconditions.body_sha = ToHex(Sha256(request.body()));
-  }
-  if (segments[1] == "dossiers") return Dossiers(services, request, with_preconditions, segments);
-  if (segments[1] == "conversations") return Conversations(services, request, with_preconditions, segments);
-  return ErrorResponse(request, http::status::not_found, "not_found", "There is nothing at this path.");
-}
-
-}  // namespace
 
 }  // namespace parley::api

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "api/metrics.h"
 #include "api/server.h"
@@ -23,6 +25,16 @@ struct Services {
 };
 
 Response Route(Services& services, const Request& request);
+
+// The routes Route() answers: method ("GET") and path template
+// ("/v1/conversations/{c}"). Tests compare them with the OpenAPI document.
+struct RouteInfo {
+  std::string method, path;
+};
+std::vector<RouteInfo> Routes();
+
+// api/openapi.json, compiled in: what GET /openapi.json serves.
+std::string_view OpenApiDocument();
 
 // The HTTP status for an error code (one table for the whole API).
 http::status StatusOf(ErrorCode code);

@@ -2,6 +2,7 @@
 
 #include "api/command_runner.h"
 #include "api/json_fields.h"
+#include "domain/streams.h"
 
 #include "common/ids.h"
 #include "domain/directory.h"
@@ -40,10 +41,6 @@ json::object DossierJson(const domain::DossierDefined& d) {
           {"staff", std::move(staff)}};
 }
 
-std::string DirectoryStream(const std::string& firm) {
-  return "firm-" + firm;
-}
-
 }  // namespace
 
 Service::Service(eventstore::EventStore& log, projections::ReadModelStore& models,
@@ -70,7 +67,7 @@ Result<std::pair<domain::Directory, bool>> RunDirectoryCommand(eventstore::Event
                                                                const domain::DirectoryCommand& command,
                                                                const std::string& actor) {
   auto outcome = RunCommand<domain::Directory, domain::DirectoryEvent>(
-      log, projector, clock, DirectoryStream(firm), actor,
+      log, projector, clock, domain::DirectoryStream(firm), actor,
       [](const eventstore::RecordedEvent& r) {
         return domain::DecodeDirectoryEvent(r.type(), r.schema_version(), r.payload());
       },

@@ -39,7 +39,11 @@ struct Written {
 
 class Service {
  public:
-  struct Party;  // a user taking part in conversations, as the directory knows them
+  // A user of a firm as the directory knows them, with that directory.
+  struct Party {
+    domain::Directory directory;
+    domain::Actor actor;
+  };
 
   Service(eventstore::EventStore& log, projections::ReadModelStore& models, projections::Projector& projector,
           const Clock& clock);
@@ -54,11 +58,14 @@ class Service {
   // Conversations (SPEC sections 2-4); ids are the server's.
   Result<Written> StartConversation(const Caller& caller, const std::string& dossier,
                                     const boost::json::object& body);
-  Result<boost::json::object> GetConversation(const Claims& caller, const std::string& conversation);
+  // `as_of`: the conversation as it was then (SPEC section 8).
+  Result<boost::json::object> GetConversation(const Claims& caller, const std::string& conversation,
+                                              std::optional<Micros> as_of = std::nullopt);
   Result<boost::json::object> ListConversations(const Claims& caller, const std::string& dossier,
                                                 const std::string& status, std::size_t limit,
                                                 const std::string& cursor);
-  Result<boost::json::object> Counters(const Claims& caller, const std::string& dossier);
+  Result<boost::json::object> Counters(const Claims& caller, const std::string& dossier,
+                                       std::optional<Micros> as_of = std::nullopt);
   // GET /v1/inbox: the caller's dossiers (staff: those they are assigned
   // to; clients: those they belong to) with their counters, and totals.
   Result<boost::json::object> Inbox(const Claims& caller);
@@ -77,6 +84,16 @@ class Service {
   // POST /v1/conversations/{c}/participants {user}: staff add staff.
   Result<Written> AddParticipant(const Caller& caller, const std::string& conversation,
                                  const boost::json::object& body);
+
+  // Audit (SPEC section 8), for managers and compliance service accounts:
+  // every event in log order, `limit` per page from `cursor`.
+  Result<boost::json::object> ConversationHistory(const Claims& caller, const std::string& conversation,
+                                                  const std::string& cursor, std::size_t limit);
+  Result<boost::json::object> DossierHistory(const Claims& caller, const std::string& dossier,
+                                             std::optional<Micros> from, std::optional<Micros> to,
+                                             const std::string& cursor, std::size_t limit);
+  // The dossier's whole history as JSON Lines, one entry per line.
+  Result<std::string> ExportDossier(const Claims& caller, const std::string& dossier);
 
   eventstore::EventStore& log() { return log_; }
 
@@ -104,6 +121,13 @@ class Service {
   // The conversation and the caller's view of its dossier; 404 if unseen.
   Result<std::pair<boost::json::object, domain::DossierAccess>> Visible(const Party& party,
                                                                         const std::string& conversation);
+
+  // The dossier, if the party may read its audit history.
+  Result<domain::DossierAccess> AuditedDossier(const Party& party, const std::string& dossier);
+  // Calls `visit` with each conversation of the dossier the party sees now
+  // and could see at `as_of` (by the directory of then), as it was then.
+  Result<void> ForEachAsOf(const Party& party, const domain::DossierAccess& now, Micros as_of,
+                           const std::function<void(const domain::Conversation&)>& visit);
 
   // Returns the firm's directory as the read models have it.
   Result<domain::Directory> AuthorizeAdmin(const Claims& caller, const std::string& firm);

@@ -2,13 +2,10 @@
 
 #include <algorithm>
 
+#include "common/overloaded.h"
+
 namespace parley::domain {
 namespace {
-
-template <class... Fs>
-struct Overloaded : Fs... {
-  using Fs::operator()...;
-};
 
 bool Contains(const std::vector<std::string>& list, const std::string& value) {
   return std::find(list.begin(), list.end(), value) != list.end();
@@ -289,6 +286,10 @@ const char* ToString(Status status) {
       return "closed";
   }
   return "new";
+}
+
+Micros TimeOf(const Event& event) {
+  return std::visit([](const auto& e) { return e.at; }, event);
 }
 
 const char* TypeName(const Event& event) {

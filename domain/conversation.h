@@ -114,6 +114,8 @@ using Event = std::variant<ConversationStarted, MessagePosted, MessageEdited, Me
                            ParticipantAdded, ReadMarked, ConversationClosed, ConversationReopened>;
 // The event's type name as stored in the envelope ("MessagePosted").
 const char* TypeName(const Event& event);
+// When it happened (every event carries `at`).
+Micros TimeOf(const Event& event);
 
 // ---- Commands ----
 

@@ -79,6 +79,10 @@ const char* TypeName(const DirectoryEvent& event) {
   return kNames[event.index()];
 }
 
+Micros TimeOf(const DirectoryEvent& event) {
+  return std::visit([](const auto& e) { return e.at; }, event);
+}
+
 const UserDefined* Directory::User(const std::string& id) const {
   auto it = users.find(id);
   return it == users.end() ? nullptr : &it->second;

@@ -96,6 +96,7 @@ struct DossierDefined {
 };
 using DirectoryEvent = std::variant<FirmDefined, UserDefined, DossierDefined>;
 const char* TypeName(const DirectoryEvent& event);
+Micros TimeOf(const DirectoryEvent& event);
 
 // Commands carry the whole definition (PUT semantics).
 struct DefineFirm {

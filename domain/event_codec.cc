@@ -3,6 +3,7 @@
 #include <functional>
 #include <map>
 
+#include "common/overloaded.h"
 #include "domain/events_generated.h"
 
 namespace parley::domain {
@@ -12,11 +13,6 @@ using flatbuffers::FlatBufferBuilder;
 using flatbuffers::Offset;
 using flatbuffers::String;
 using flatbuffers::Vector;
-
-template <class... Fs>
-struct Overloaded : Fs... {
-  using Fs::operator()...;
-};
 
 fb::Side ToFb(Side side) {
   return side == Side::kClient ? fb::Side::Client : fb::Side::Firm;

@@ -7,6 +7,7 @@
 
 #include "projections/conversation_projection.h"
 #include "projections/directory_projection.h"
+#include "projections/history_projection.h"
 #include "projections/projector.h"
 
 namespace parley::projections {
@@ -14,11 +15,12 @@ namespace parley::projections {
 class AllProjections {
  public:
   // The raw pointers the Projector takes; owned by this object.
-  std::vector<Projection*> list() { return {&directory_, &conversations_}; }
+  std::vector<Projection*> list() { return {&directory_, &conversations_, &history_}; }
 
  private:
   DirectoryProjection directory_;
   ConversationProjection conversations_;
+  HistoryProjection history_;
 };
 
 }  // namespace parley::projections

@@ -2,15 +2,16 @@
 
 #include <cstdio>
 
+#include "common/overloaded.h"
 #include "domain/event_codec.h"
+#include "domain/streams.h"
+#include "projections/event_json.h"
 
 namespace parley::projections {
 namespace {
 
 namespace json = boost::json;
 using domain::Side;
-
-constexpr std::string_view kStreamPrefix = "conv-";
 
 std::string DocKey(std::string_view id) {
   return "conv/" + std::string(id);
@@ -30,25 +31,6 @@ std::string ListPrefix(const std::string& firm, const std::string& dossier) {
   return "list/" + firm + "/" + dossier + "/";
 }
 
-json::array Strings(const std::vector<std::string>& list) {
-  json::array out;
-  for (const auto& s : list) out.push_back(json::value(s));
-  return out;
-}
-
-json::array Attachments(const std::vector<domain::AttachmentRef>& list) {
-  json::array out;
-  for (const auto& a : list) {
-    if (!a.upload_id.empty()) {
-      out.push_back(json::object{{"id", a.upload_id}});
-    } else {
-      out.push_back(
-          json::object{{"external_id", a.external_id}, {"name", a.name}, {"source", "dossier_documents"}});
-    }
-  }
-  return out;
-}
-
 json::object* FindItem(json::object& doc, const std::string& id) {
   for (auto& item : doc["items"].as_array()) {
     if (item.at("id").as_string() == id) return &item.as_object();
@@ -62,13 +44,9 @@ void AddItem(json::object& doc, json::object item) {
   items.push_back(std::move(item));
 }
 
-template <class... Fs>
-struct Overloaded : Fs... {
-  using Fs::operator()...;
-};
+}  // namespace
 
-// Folds one event into the document (`doc` is empty before ConversationStarted).
-void Fold(json::object& doc, const domain::Event& event) {
+void FoldConversation(json::object& doc, const domain::Event& event) {
   std::visit(Overloaded{
                  [&](const domain::ConversationStarted& e) {
                    doc = {{"id", e.conversation},
@@ -80,7 +58,7 @@ void Fold(json::object& doc, const domain::Event& event) {
                           {"started_by", e.started_by},
                           {"starter_side", domain::ToString(e.starter_side)},
                           {"status", "new"},
-                          {"participants", Strings(e.participants)},
+                          {"participants", StringsJson(e.participants)},
                           {"created_at", e.at},
                           {"last_activity_at", e.at},
                           {"closed_at", nullptr},
@@ -102,8 +80,8 @@ void Fold(json::object& doc, const domain::Event& event) {
                                  {"created_at", e.at},
                                  {"edited", false},
                                  {"deleted", false},
-                                 {"mentions", Strings(e.mentions)},
-                                 {"attachments", Attachments(e.attachments)},
+                                 {"mentions", StringsJson(e.mentions)},
+                                 {"attachments", AttachmentsJson(e.attachments)},
                                  {"versions", json::array{json::object{{"body", e.body}, {"at", e.at}}}}});
                    if (doc["status"].as_string() == "new" &&
                        domain::ToString(e.side) != doc["starter_side"].as_string()) {
@@ -133,7 +111,7 @@ void Fold(json::object& doc, const domain::Event& event) {
                                  {"created_at", e.at},
                                  {"edited", false},
                                  {"deleted", false},
-                                 {"mentions", Strings(e.mentions)},
+                                 {"mentions", StringsJson(e.mentions)},
                                  {"attachments", json::array()}});
                  },
                  [&](const domain::ParticipantAdded& e) {
@@ -164,13 +142,11 @@ void Fold(json::object& doc, const domain::Event& event) {
              event);
 }
 
-}  // namespace
-
 Result<void> ConversationProjection::Apply(const eventstore::EventView& event, ReadModelWriter& writer) {
-  if (!event.stream().starts_with(kStreamPrefix)) return {};
+  if (!event.stream().starts_with(domain::kConversationStreamPrefix)) return {};
   auto decoded = domain::DecodeEvent(event.type(), event.schema_version(), event.payload());
   if (!decoded.ok()) return decoded.error();
-  const std::string id(event.stream().substr(kStreamPrefix.size()));
+  const std::string id(event.stream().substr(domain::kConversationStreamPrefix.size()));
   json::object doc;
   std::string old_list_key;
   if (!std::holds_alternative<domain::ConversationStarted>(*decoded)) {
@@ -181,7 +157,7 @@ Result<void> ConversationProjection::Apply(const eventstore::EventView& event, R
     doc = json::parse(**stored).as_object();
     old_list_key = ListKey(doc);
   }
-  Fold(doc, *decoded);
+  FoldConversation(doc, *decoded);
   doc["version"] = event.stream_version();
   const std::string list_key = ListKey(doc);
   if (list_key != old_list_key) {

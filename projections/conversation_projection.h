@@ -21,6 +21,10 @@ class ConversationProjection final : public Projection {
   Result<void> Apply(const eventstore::EventView& event, ReadModelWriter& writer) override;
 };
 
+// Folds one event into a conversation's document (empty before
+// ConversationStarted). The caller sets "version".
+void FoldConversation(boost::json::object& doc, const domain::Event& event);
+
 // The stored document of a conversation, if there is one.
 Result<std::optional<boost::json::object>> LoadConversation(ReadModelStore& store, const std::string& id);
 

@@ -1,6 +1,7 @@
 #include "projections/directory_projection.h"
 
 #include "domain/event_codec.h"
+#include "domain/streams.h"
 
 namespace parley::projections {
 namespace {
@@ -24,7 +25,7 @@ const char* TypeOfKey(std::string_view key) {
 }  // namespace
 
 Result<void> DirectoryProjection::Apply(const eventstore::EventView& event, ReadModelWriter& writer) {
-  if (!event.stream().starts_with("firm-")) return {};
+  if (!event.stream().starts_with(domain::kDirectoryStreamPrefix)) return {};
   auto decoded = domain::DecodeDirectoryEvent(event.type(), event.schema_version(), event.payload());
   if (!decoded.ok()) return decoded.error();
   writer.Put(KeyOf(*decoded), event.payload());

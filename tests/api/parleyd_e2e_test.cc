@@ -31,6 +31,22 @@ TEST_F(ParleydTest, HealthzAnswersOnThePrintedPort) {
   EXPECT_TRUE(std::filesystem::exists(dir_.path() / "data" / "log" / "CURRENT"));
 }
 
+TEST_F(ParleydTest, ServesItsOpenApiDocumentAndNamesTheMethodsAPathTakes) {
+  testing::ParleydProcess server(dir_.str("data"));
+  testing::HttpClient client(server.port());
+  auto doc = client.Get("/openapi.json");
+  ASSERT_EQ(doc.status, 200u);
+  EXPECT_EQ(doc.json().at("openapi").as_string().subview().substr(0, 2), "3.");
+  EXPECT_TRUE(doc.json().at("paths").as_object().contains("/v1/conversations/{c}/history"));
+  auto wrong = client.Request(http::verb::delete_, "/healthz");
+  EXPECT_EQ(wrong.status, 405u);
+  EXPECT_EQ(wrong.headers["Allow"], "GET");
+  auto wrong_v1 = client.Request(http::verb::put, "/v1/conversations/c_1/messages", "",
+                                 testing::Bearer(testing::PlatformToken()));
+  EXPECT_EQ(wrong_v1.status, 405u);
+  EXPECT_EQ(wrong_v1.headers["Allow"], "POST");
+}
+
 TEST_F(ParleydTest, UnknownPathIsA404WithTheSpecErrorBody) {
   testing::ParleydProcess server(dir_.str("data"));
   testing::HttpClient client(server.port());
