@@ -3,6 +3,7 @@
 #pragma once
 
 #include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <stdexcept>
@@ -39,6 +40,23 @@ inline ChildProcess SpawnWithStdoutPipe(std::vector<std::string> args) {
   }
   child.stdout_fd = fds[0];
   return child;
+}
+
+struct ProgramRun {
+  int status;       // exit status; -1 if it did not exit normally
+  std::string out;  // everything it wrote to standard output
+};
+
+// Runs a program to its end (tools under test: parley-demo, parley-audit).
+inline ProgramRun RunProgram(std::vector<std::string> args) {
+  ChildProcess child = SpawnWithStdoutPipe(std::move(args));
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(child.stdout_fd, buf, sizeof buf)) > 0;) out.append(buf, n);
+  close(child.stdout_fd);
+  int status = 0;
+  waitpid(child.pid, &status, 0);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
 }  // namespace parley::testing

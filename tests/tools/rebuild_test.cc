@@ -1,8 +1,6 @@
 // parley-demo then parley-rebuild on a real data directory: the rebuilt
 // read models equal the live ones, a changed read model is caught and
 // named, and a replacing rebuild repairs it.
-#include <sys/wait.h>
-
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
@@ -12,21 +10,8 @@
 namespace parley {
 namespace {
 
-struct ProgramRun {
-  int status;
-  std::string out;
-};
-
-ProgramRun Execute(std::vector<std::string> args) {
-  testing::ChildProcess child = testing::SpawnWithStdoutPipe(std::move(args));
-  std::string out;
-  char buf[4096];
-  for (ssize_t n; (n = read(child.stdout_fd, buf, sizeof buf)) > 0;) out.append(buf, n);
-  close(child.stdout_fd);
-  int status = 0;
-  waitpid(child.pid, &status, 0);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using testing::ProgramRun;
+constexpr auto Execute = testing::RunProgram;
 
 TEST(RebuildTest, RebuiltReadModelsEqualTheLiveOnesAndADifferenceIsNamed) {
   testing::TempDir dir;
