@@ -26,7 +26,7 @@ json::object PageJson(projections::HistoryPage page) {
 
 Result<domain::DossierAccess> Service::AuditedDossier(const Party& party, const std::string& dossier) {
   if (party.actor.kind == domain::UserKind::kService) {
-    auto access = party.directory.AccessFor(dossier);
+    auto access = party.directory->AccessFor(dossier);
     if (!access) return Error::NotFound("There is no such dossier.");
     return std::move(*access);
   }
@@ -41,16 +41,15 @@ Result<json::object> Service::ConversationHistory(const Claims& caller, const st
   auto party = Resolve(caller);
   if (!party.ok()) return party.error();
   const Error unseen = Error::NotFound("There is no such conversation.");
-  auto doc = projections::LoadConversation(models_, conversation);
-  if (!doc.ok()) return doc.error();
-  if (!doc->has_value() || (**doc).at("firm").as_string() != party->directory.firm->firm) return unseen;
-  const std::string dossier((**doc).at("dossier").as_string());
+  auto record = projections::LoadRecord(models_, conversation);
+  if (!record.ok()) return record.error();
+  if (!record->has_value() || (**record).state.firm != party->directory->firm->firm) return unseen;
+  const std::string dossier = (**record).state.dossier;
   auto access = AuditedDossier(*party, dossier);
   if (!access.ok()) {
     // Those who cannot see the conversation do not learn that it exists.
     if (access.error().code == ErrorCode::kNotFound) return unseen;
-    if (!domain::CanSee(projections::ToDomain(**doc), party->actor, *party->directory.AccessFor(dossier)))
-      return unseen;
+    if (!domain::CanSee((**record).state, party->actor, *party->directory->AccessFor(dossier))) return unseen;
     return access.error();
   }
   auto page = projections::ConversationHistory(models_, conversation, cursor,

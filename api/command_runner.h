@@ -1,5 +1,6 @@
 // Internal to api/: runs one command against one aggregate, the way every
-// write in Parley goes. Loads the aggregate's stream and folds it, decides,
+// write in Parley goes. Loads the aggregate's stream (from a snapshot, if
+// given) and folds it, decides,
 // appends the events with the version it decided on (deciding again if
 // another writer got there first), then waits until the projections hold
 // the result, so the caller reads its own write.
@@ -42,13 +43,23 @@ struct CommandOutcome {
   bool replayed = false;      // an Idempotency-Key seen before: nothing written
 };
 
+// The aggregate's state at a version, folded earlier (the read model keeps
+// the conversations' states): loading starts from it and reads only the
+// events after it.
+template <class State>
+struct Snapshot {
+  State state;
+  std::uint64_t version = 0;
+};
+
 template <class State, class Event>
 Result<CommandOutcome<State, Event>> RunCommand(
     eventstore::EventStore& log, projections::Projector& projector, const Clock& clock,
     const std::string& stream, const std::string& actor,
     const std::function<Result<Event>(const eventstore::RecordedEvent&)>& decode,
     const std::function<Result<std::vector<Event>>(const State&, Micros now)>& decide,
-    std::optional<std::uint64_t> expected_version = std::nullopt, const Idempotency* idempotency = nullptr) {
+    std::optional<std::uint64_t> expected_version = std::nullopt, const Idempotency* idempotency = nullptr,
+    const Snapshot<State>* snapshot = nullptr) {
   constexpr int kConflictRetries = 5;
   constexpr std::size_t kPage = 1024;
   // A retry of a request that was written: the first answer stands.
@@ -63,7 +74,11 @@ Result<CommandOutcome<State, Event>> RunCommand(
   }
   for (int attempt = 0; attempt < kConflictRetries; ++attempt) {
     CommandOutcome<State, Event> outcome;
-    for (std::uint64_t from = 1;;) {
+    if (snapshot) {
+      outcome.state = snapshot->state;
+      outcome.version = snapshot->version;
+    }
+    for (std::uint64_t from = outcome.version + 1;;) {
       auto page = log.ReadStream(stream, from, eventstore::Direction::kForward, kPage);
       if (!page.ok()) return page.error();
       for (const auto& recorded : *page) {

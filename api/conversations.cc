@@ -2,6 +2,7 @@
 // views of the conversations read model filtered for the caller. A client
 // never gets a note, a read receipt, or a conversation it cannot see.
 #include <algorithm>
+#include <map>
 
 #include "api/command_runner.h"
 #include "api/json_fields.h"
@@ -10,7 +11,7 @@
 #include "domain/streams.h"
 #include "projections/as_of.h"
 #include "projections/conversation_projection.h"
-#include "projections/directory_projection.h"
+#include "projections/event_json.h"
 
 namespace parley::api {
 
@@ -19,11 +20,6 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::size_t kMaxPage = 100;
-
-json::value Time(const json::value& micros) {
-  if (!micros.is_int64()) return nullptr;
-  return json::value(FormatRfc3339(micros.as_int64()));
-}
 
 std::string Initials(const std::string& name) {
   std::string out;
@@ -39,62 +35,112 @@ std::string Initials(const std::string& name) {
   return out;
 }
 
-json::object Author(const Service::Party& party, const json::object& item) {
-  const std::string id(item.at("author").as_string());
-  const domain::UserDefined* user = party.directory.User(id);
-  return {{"id", id}, {"side", item.at("side")}, {"name", user ? user->name : id}};
+// Views are built on one arena per request (a shared monotonic resource):
+// a thread's JSON is many small values, and their mallocs and frees
+// dominated the cost of a read.
+json::storage_ptr RequestArena() {
+  return json::make_shared_resource<json::monotonic_resource>();
 }
 
-// The first time each client read up to `ordinal`, from their read marks.
-json::array ReadBy(const Service::Party& party, const json::object& doc, std::int64_t ordinal) {
-  json::array out;
-  for (const auto& [user, marks] : doc.at("reads").as_object()) {
-    const domain::UserDefined* u = party.directory.User(std::string(user));
-    if (!u || u->kind != domain::UserKind::kClient) continue;
-    for (const auto& mark : marks.as_array()) {
-      if (mark.as_array().at(0).as_int64() >= ordinal) {
-        out.push_back({{"user", user}, {"initials", Initials(u->name)}, {"at", Time(mark.as_array().at(1))}});
-        break;
+json::object Author(const Service::Party& party, const json::object& item, const json::storage_ptr& sp) {
+  const std::string_view id = item.at("author").as_string();
+  const domain::UserDefined* user = party.directory->User(std::string(id));
+  return json::object(
+      {{"id", id}, {"side", item.at("side")}, {"name", user ? std::string_view(user->name) : id}}, sp);
+}
+
+// Staff see which client users read each message and when: the first time
+// a client's read position reached it. Positions only move forward, so
+// each client's marks that raised it are searched by ordinal.
+class Receipts {
+ public:
+  Receipts(const Service::Party& party, const projections::ConversationRecord& record) {
+    std::map<std::string_view, std::size_t> index;
+    for (const projections::ReadMark& mark : record.reads) {
+      auto [it, added] = index.emplace(mark.user, readers_.size());
+      if (added) {
+        const domain::UserDefined* u = party.directory->User(mark.user);
+        readers_.push_back({mark.user,
+                            u && u->kind == domain::UserKind::kClient ? Initials(u->name) : "",
+                            u && u->kind == domain::UserKind::kClient,
+                            {}});
       }
+      Reader& reader = readers_[it->second];
+      if (reader.marks.empty() || mark.up_to > reader.marks.back()->up_to) reader.marks.push_back(&mark);
     }
   }
-  return out;
+
+  json::array ReadBy(std::uint64_t ordinal, const json::storage_ptr& sp) const {
+    json::array out(sp);
+    for (const Reader& reader : readers_) {
+      if (!reader.client) continue;
+      auto first =
+          std::lower_bound(reader.marks.begin(), reader.marks.end(), ordinal,
+                           [](const projections::ReadMark* m, std::uint64_t o) { return m->up_to < o; });
+      if (first == reader.marks.end()) continue;
+      out.push_back(json::object(
+          {{"user", reader.user}, {"initials", reader.initials}, {"at", FormatRfc3339((*first)->at)}}, sp));
+    }
+    return out;
+  }
+
+ private:
+  struct Reader {
+    std::string_view user;
+    std::string initials;
+    bool client;
+    std::vector<const projections::ReadMark*> marks;  // each raised the position
+  };
+  std::vector<Reader> readers_;
+};
+
+json::value TimeOrNull(Micros at, const json::storage_ptr& sp) {
+  return at == 0 ? json::value(nullptr, sp) : json::value(FormatRfc3339(at), sp);
 }
 
-json::object Summary(const Service::Party& party, const json::object& doc, const domain::Conversation& c) {
+json::object Summary(const Service::Party& party, const projections::ConversationRecord& record,
+                     const json::storage_ptr& sp) {
+  const domain::Conversation& c = record.state;
   const domain::Side side = party.actor.side();
   const std::uint64_t unread = c.UnreadFor(party.actor.id, side);
   const bool bold = side == domain::Side::kFirm ? (c.NeedsStaffAction() || unread > 0)
                                                 : (unread > 0 || c.NeedsClientAction());
-  json::value audience = doc.at("audience").is_string()
-                             ? json::value(json::object{{"user", doc.at("audience")}})
-                             : json::value("dossier");
-  json::object o{{"id", doc.at("id")},
-                 {"dossier", doc.at("dossier")},
-                 {"subject", doc.at("subject")},
-                 {"status", doc.at("status")},
-                 {"audience", std::move(audience)},
-                 {"started_by", {{"id", doc.at("started_by")}, {"side", doc.at("starter_side")}}},
-                 {"participants", doc.at("participants")},
-                 {"created_at", Time(doc.at("created_at"))},
-                 {"last_activity_at", Time(doc.at("last_activity_at"))},
-                 {"closed_at", Time(doc.at("closed_at"))},
-                 {"closed_by", doc.at("closed_by")},
-                 {"version", doc.at("version")},
-                 {"needs_staff_action", c.NeedsStaffAction()},
-                 {"needs_client_action", c.NeedsClientAction()},
-                 {"unread", unread},
-                 {"bold", bold}};
-  if (party.actor.is_staff()) o["reminders"] = doc.at("reminders");
+  json::array participants(sp);
+  for (const auto& p : c.participants) participants.emplace_back(p);
+  json::object o({{"id", c.id},
+                  {"dossier", c.dossier},
+                  {"subject", c.subject},
+                  {"status", domain::ToString(c.status)},
+                  {"audience", projections::AudienceJson(c.audience)},
+                  {"started_by", {{"id", c.started_by}, {"side", domain::ToString(c.starter_side)}}},
+                  {"participants", std::move(participants)},
+                  {"created_at", FormatRfc3339(c.created_at)},
+                  {"last_activity_at", FormatRfc3339(c.last_activity_at)},
+                  {"closed_at", TimeOrNull(c.closed_at, sp)},
+                  {"closed_by", c.closed_by.empty() ? json::value(nullptr) : json::value(c.closed_by, sp)},
+                  {"version", record.version},
+                  {"needs_staff_action", c.NeedsStaffAction()},
+                  {"needs_client_action", c.NeedsClientAction()},
+                  {"unread", unread},
+                  {"bold", bold}},
+                 sp);
+  if (party.actor.is_staff()) {
+    o["reminders"] = {{"enabled", c.reminders.enabled},
+                      {"every_days", c.reminders.every_days},
+                      {"count", c.reminders.count},
+                      {"sent", record.reminders_sent}};
+  }
   return o;
 }
 
-json::object ItemView(const Service::Party& party, const json::object& doc, const json::object& item) {
-  const bool staff = party.actor.is_staff();
-  json::object o{{"id", item.at("id")},
-                 {"author", Author(party, item)},
-                 {"created_at", Time(item.at("created_at"))},
-                 {"mentions", item.at("mentions")}};
+// One message or note as the caller sees it; `receipts` for staff only.
+json::object ItemView(const Service::Party& party, const Receipts* receipts, const json::object& item,
+                      std::uint64_t ordinal, const json::storage_ptr& sp) {
+  json::object o({{"id", item.at("id")},
+                  {"author", Author(party, item, sp)},
+                  {"created_at", FormatRfc3339(item.at("created_at").as_int64())},
+                  {"mentions", item.at("mentions")}},
+                 sp);
   if (item.at("note").as_bool()) {
     o["body"] = item.at("body");
     return o;
@@ -106,23 +152,28 @@ json::object ItemView(const Service::Party& party, const json::object& doc, cons
   o["delivered"] = true;
   // Receipts: staff see which clients read each message; clients never
   // learn whether staff have read theirs.
-  if (staff) o["read_by"] = ReadBy(party, doc, item.at("ordinal").as_int64());
+  if (receipts) o["read_by"] = receipts->ReadBy(ordinal, sp);
   return o;
 }
 
-json::object FullView(const Service::Party& party, const json::object& doc) {
-  json::object o = Summary(party, doc, projections::ToDomain(doc));
-  json::array messages, notes;
-  for (const auto& v : doc.at("items").as_array()) {
-    const auto& item = v.as_object();
+json::object FullView(const Service::Party& party, const projections::ConversationRecord& record,
+                      const std::vector<json::object>& items, const json::storage_ptr& sp) {
+  const bool staff = party.actor.is_staff();
+  std::optional<Receipts> receipts;
+  if (staff) receipts.emplace(party, record);
+  json::object o = Summary(party, record, sp);
+  json::array messages(sp), notes(sp);
+  messages.reserve(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const json::object& item = items[i];
     if (item.at("note").as_bool()) {
-      if (party.actor.is_staff()) notes.push_back(ItemView(party, doc, item));
+      if (staff) notes.push_back(ItemView(party, &*receipts, item, i + 1, sp));
     } else {
-      messages.push_back(ItemView(party, doc, item));
+      messages.push_back(ItemView(party, staff ? &*receipts : nullptr, item, i + 1, sp));
     }
   }
   o["messages"] = std::move(messages);
-  if (party.actor.is_staff()) o["notes"] = std::move(notes);
+  if (staff) o["notes"] = std::move(notes);
   return o;
 }
 
@@ -149,17 +200,6 @@ struct CounterTally {
 std::string NewResourceId(const Caller& caller, std::string_view prefix, Micros now) {
   if (caller.idempotency_scope.empty()) return NewId(prefix, now);
   return Idempotency{caller.idempotency_scope, caller.body_sha}.Id(prefix, 1000);
-}
-
-std::uint64_t VersionOf(const json::object& doc) {
-  return doc.at("version").to_number<std::uint64_t>();
-}
-
-const json::object* FindItem(const json::object& doc, const std::string& id) {
-  for (const auto& v : doc.at("items").as_array()) {
-    if (v.at("id").as_string() == id) return &v.as_object();
-  }
-  return nullptr;
 }
 
 Result<std::vector<std::string>> StringList(const json::object& body, std::string_view name) {
@@ -200,31 +240,36 @@ Result<std::vector<domain::AttachmentRef>> AttachmentList(const json::object& bo
 
 Result<Service::Party> Service::Resolve(const Claims& caller) {
   if (caller.platform_admin) return Error::Forbidden("A platform token takes no part in conversations.");
-  auto directory = projections::LoadDirectory(models_, caller.firm);
+  auto directory = directories_.Get(caller.firm);
   if (!directory.ok()) return directory.error();
-  auto actor = directory->ActorFor(caller.subject);
+  auto actor = (*directory)->ActorFor(caller.subject);
   if (!actor) return Error::Unauthenticated("The bearer token names an unknown user.");
   return Party{std::move(*directory), *actor};
 }
 
-Result<std::pair<json::object, domain::DossierAccess>> Service::Visible(const Party& party,
-                                                                        const std::string& conversation) {
+Result<std::pair<projections::ConversationRecord, domain::DossierAccess>> Service::Visible(
+    const Party& party, const std::string& conversation) {
   const Error unseen = Error::NotFound("There is no such conversation.");
-  auto doc = projections::LoadConversation(models_, conversation);
-  if (!doc.ok()) return doc.error();
-  if (!doc->has_value() || (**doc).at("firm").as_string() != party.directory.firm->firm) return unseen;
-  auto access = party.directory.AccessFor(std::string((**doc).at("dossier").as_string()));
-  if (!access || !domain::CanSee(projections::ToDomain(**doc), party.actor, *access)) return unseen;
-  return std::make_pair(std::move(**doc), std::move(*access));
+  auto record = projections::LoadRecord(models_, conversation);
+  if (!record.ok()) return record.error();
+  if (!record->has_value() || (**record).state.firm != party.directory->firm->firm) return unseen;
+  auto access = party.directory->AccessFor((**record).state.dossier);
+  if (!access || !domain::CanSee((**record).state, party.actor, *access)) return unseen;
+  return std::make_pair(std::move(**record), std::move(*access));
 }
 
-Result<json::object> Service::RunConversation(const Party& party, const domain::DossierAccess& access,
-                                              const std::string& conversation, const domain::Command& command,
-                                              const Caller* preconditions) {
+Result<projections::ConversationRecord> Service::RunConversation(
+    const Party& party, const domain::DossierAccess& access, const std::string& conversation,
+    const domain::Command& command, const Caller* preconditions,
+    const projections::ConversationRecord* known) {
   std::optional<Idempotency> idempotency;
   if (preconditions && !preconditions->idempotency_scope.empty()) {
     idempotency = Idempotency{preconditions->idempotency_scope, preconditions->body_sha};
   }
+  // The read model's record is the domain state at its version (the same
+  // Evolve folded it): start there rather than at the stream's first event.
+  std::optional<Snapshot<domain::Conversation>> snapshot;
+  if (known) snapshot = Snapshot<domain::Conversation>{known->state, known->version};
   auto outcome = RunCommand<domain::Conversation, domain::Event>(
       log_, projector_, clock_, domain::ConversationStream(conversation), party.actor.id,
       [](const eventstore::RecordedEvent& r) {
@@ -233,19 +278,20 @@ Result<json::object> Service::RunConversation(const Party& party, const domain::
       [&](const domain::Conversation& state, Micros now) {
         return domain::Decide(state, command, {party.actor, access, now});
       },
-      preconditions ? preconditions->if_match : std::nullopt, idempotency ? &*idempotency : nullptr);
+      preconditions ? preconditions->if_match : std::nullopt, idempotency ? &*idempotency : nullptr,
+      snapshot ? &*snapshot : nullptr);
   if (!outcome.ok()) return outcome.error();
-  auto doc = projections::LoadConversation(models_, conversation);
-  if (!doc.ok()) return doc.error();
-  if (!doc->has_value()) return Error::Internal("the conversation is missing from the read model");
-  return std::move(**doc);
+  auto record = projections::LoadRecord(models_, conversation);
+  if (!record.ok()) return record.error();
+  if (!record->has_value()) return Error::Internal("the conversation is missing from the read model");
+  return std::move(**record);
 }
 
 Result<Written> Service::StartConversation(const Caller& caller, const std::string& dossier,
                                            const json::object& body) {
   auto party = Resolve(caller);
   if (!party.ok()) return party.error();
-  auto access = party->directory.AccessFor(dossier);
+  auto access = party->directory->AccessFor(dossier);
   if (!access) return Error::NotFound("There is no such dossier.");
   const Micros now = clock_.Now();
   domain::StartConversation command;
@@ -294,9 +340,12 @@ Result<Written> Service::StartConversation(const Caller& caller, const std::stri
     if (!count.ok()) return count.error();
     command.reminders = {enabled ? enabled->as_bool() : true, *every, *count};
   }
-  auto doc = RunConversation(*party, *access, command.conversation, command, &caller);
-  if (!doc.ok()) return doc.error();
-  return Written{FullView(*party, *doc), true};
+  auto record = RunConversation(*party, *access, command.conversation, command, &caller);
+  if (!record.ok()) return record.error();
+  const json::storage_ptr sp = RequestArena();
+  auto items = projections::LoadItems(models_, command.conversation, sp);
+  if (!items.ok()) return items.error();
+  return Written{FullView(*party, *record, *items, sp), true, record->version};
 }
 
 Result<json::object> Service::GetConversation(const Claims& caller, const std::string& conversation,
@@ -305,22 +354,28 @@ Result<json::object> Service::GetConversation(const Claims& caller, const std::s
   if (!party.ok()) return party.error();
   auto visible = Visible(*party, conversation);
   if (!visible.ok()) return visible.error();
-  if (!as_of) return FullView(*party, visible->first);
+  if (!as_of) {
+    const json::storage_ptr sp = RequestArena();
+    auto items = projections::LoadItems(models_, conversation, sp);
+    if (!items.ok()) return items.error();
+    return FullView(*party, visible->first, *items, sp);
+  }
   // As of then: what the caller may see now, as it was, if they could see
   // it then too (the directory of that time decides).
   const Error unseen = Error::NotFound("There is no such conversation at that time.");
   auto then = projections::ConversationAsOf(log_, conversation, *as_of);
   if (!then.ok()) return then.error();
   if (!then->has_value()) return unseen;
-  auto directory = projections::DirectoryAsOf(log_, party->directory.firm->firm, *as_of);
+  auto directory = projections::DirectoryAsOf(log_, party->directory->firm->firm, *as_of);
   if (!directory.ok()) return directory.error();
   auto access = directory->AccessFor(visible->second.dossier);
-  if (!access || !domain::CanSee(projections::ToDomain(**then), party->actor, *access)) return unseen;
-  return FullView(Party{std::move(*directory), party->actor}, **then);
+  if (!access || !domain::CanSee((**then).record.state, party->actor, *access)) return unseen;
+  const Party then_party{std::make_shared<const domain::Directory>(std::move(*directory)), party->actor};
+  return FullView(then_party, (**then).record, (**then).items, RequestArena());
 }
 
 Result<domain::DossierAccess> Service::DossierFor(const Party& party, const std::string& dossier) {
-  auto access = party.directory.AccessFor(dossier);
+  auto access = party.directory->AccessFor(dossier);
   if (!access || (party.actor.is_client() && !access->HasClient(party.actor.id)) ||
       (!party.actor.is_client() && !party.actor.is_staff())) {
     return Error::NotFound("There is no such dossier.");
@@ -330,17 +385,16 @@ Result<domain::DossierAccess> Service::DossierFor(const Party& party, const std:
 
 Result<std::string> Service::ForEachVisible(
     const Party& party, const domain::DossierAccess& access, const std::string& cursor,
-    const std::function<bool(const json::object&, const domain::Conversation&)>& visit) {
+    const std::function<bool(const projections::ConversationRecord&)>& visit) {
   std::string next = cursor;
   // The index holds every conversation of the dossier; those the caller
   // may not see are skipped. The cursor moves past each entry looked at.
   for (;;) {
     auto page = projections::ListConversations(models_, access.firm, access.dossier, next, kMaxPage);
     if (!page.ok()) return page.error();
-    for (const auto& [key, doc] : page->documents) {
+    for (const auto& [key, record] : page->records) {
       next = key;
-      const domain::Conversation c = projections::ToDomain(doc);
-      if (domain::CanSee(c, party.actor, access) && !visit(doc, c)) return next;
+      if (domain::CanSee(record.state, party.actor, access) && !visit(record)) return next;
     }
     if (page->next_cursor.empty()) return std::string();
     next = page->next_cursor;
@@ -358,23 +412,24 @@ Result<json::object> Service::ListConversations(const Claims& caller, const std:
   auto access = DossierFor(*party, dossier);
   if (!access.ok()) return access.error();
   limit = std::clamp<std::size_t>(limit, 1, kMaxPage);
-  json::array items;
-  auto next =
-      ForEachVisible(*party, *access, cursor, [&](const json::object& doc, const domain::Conversation& c) {
-        const bool closed = c.status == domain::Status::kClosed;
-        if ((status == "open" && closed) || (status == "closed" && !closed)) return true;
-        items.push_back(Summary(*party, doc, c));
-        return items.size() < limit;
-      });
+  const json::storage_ptr sp = RequestArena();
+  json::array items(sp);
+  auto next = ForEachVisible(*party, *access, cursor, [&](const projections::ConversationRecord& record) {
+    const bool closed = record.state.status == domain::Status::kClosed;
+    if ((status == "open" && closed) || (status == "closed" && !closed)) return true;
+    items.push_back(Summary(*party, record, sp));
+    return items.size() < limit;
+  });
   if (!next.ok()) return next.error();
-  return json::object{{"items", std::move(items)},
-                      {"next_cursor", next->empty() ? json::value(nullptr) : json::value(*next)}};
+  return json::object({{"items", std::move(items)},
+                       {"next_cursor", next->empty() ? json::value(nullptr) : json::value(*next)}},
+                      sp);
 }
 
 Result<json::object> Service::CountersOf(const Party& party, const domain::DossierAccess& access) {
   CounterTally tally;
-  auto done = ForEachVisible(party, access, "", [&](const json::object&, const domain::Conversation& c) {
-    tally.Add(c, party.actor);
+  auto done = ForEachVisible(party, access, "", [&](const projections::ConversationRecord& record) {
+    tally.Add(record.state, party.actor);
     return true;
   });
   if (!done.ok()) return done.error();
@@ -390,14 +445,14 @@ Result<void> Service::ForEachAsOf(const Party& party, const domain::DossierAcces
   // Conversations are never removed: today's list holds every one that
   // existed then.
   std::optional<Error> failed;
-  auto done = ForEachVisible(party, now, "", [&](const json::object& doc, const domain::Conversation&) {
-    auto then = projections::ConversationAsOf(log_, doc.at("id").as_string(), as_of);
+  auto done = ForEachVisible(party, now, "", [&](const projections::ConversationRecord& record) {
+    auto then = projections::ConversationAsOf(log_, record.state.id, as_of);
     if (!then.ok()) {
       failed = then.error();
       return false;
     }
     if (!then->has_value()) return true;
-    const domain::Conversation c = projections::ToDomain(**then);
+    const domain::Conversation& c = (**then).record.state;
     if (domain::CanSee(c, party.actor, *then_access)) visit(c);
     return true;
   });
@@ -426,7 +481,7 @@ Result<json::object> Service::Inbox(const Claims& caller) {
   json::array dossiers;
   json::object totals{
       {"staff_action_needed", 0}, {"client_action_needed", 0}, {"open", 0}, {"closed", 0}, {"unread", 0}};
-  for (const auto& [id, dossier] : party->directory.dossiers) {
+  for (const auto& [id, dossier] : party->directory->dossiers) {
     const auto& clients = dossier.clients;
     const bool mine =
         party->actor.is_client()
@@ -447,16 +502,39 @@ Result<json::object> Service::Inbox(const Claims& caller) {
   return json::object{{"items", std::move(dossiers)}, {"totals", std::move(totals)}};
 }
 
-Result<std::pair<Service::Party, json::object>> Service::Act(const Caller& caller,
-                                                             const std::string& conversation,
-                                                             const domain::Command& command) {
+Result<std::pair<Service::Party, projections::ConversationRecord>> Service::Act(
+    const Caller& caller, const std::string& conversation, const domain::Command& command) {
   auto party = Resolve(caller);
   if (!party.ok()) return party.error();
   auto visible = Visible(*party, conversation);
   if (!visible.ok()) return visible.error();
-  auto doc = RunConversation(*party, visible->second, conversation, command, &caller);
-  if (!doc.ok()) return doc.error();
-  return std::make_pair(std::move(*party), std::move(*doc));
+  auto record = RunConversation(*party, visible->second, conversation, command, &caller, &visible->first);
+  if (!record.ok()) return record.error();
+  return std::make_pair(std::move(*party), std::move(*record));
+}
+
+// The caller's view of one item of a conversation just written.
+Result<Written> Service::ItemWritten(const Party& party, const projections::ConversationRecord& record,
+                                     const std::string& item_id, bool created) {
+  const domain::ThreadItem* found = record.state.Find(item_id);
+  if (!found) return Error::Internal("the item is missing from the read model");
+  auto item = projections::LoadItem(models_, record.state.id, found->ordinal);
+  if (!item.ok()) return item.error();
+  if (!item->has_value()) return Error::Internal("the item is missing from the read model");
+  const bool staff = party.actor.is_staff();
+  std::optional<Receipts> receipts;
+  if (staff) receipts.emplace(party, record);
+  return Written{ItemView(party, staff ? &*receipts : nullptr, **item, found->ordinal, json::storage_ptr()),
+                 created, record.version};
+}
+
+// The caller's view of a whole conversation just written.
+Result<Written> Service::ConversationWritten(const Party& party,
+                                             const projections::ConversationRecord& record) {
+  const json::storage_ptr sp = RequestArena();
+  auto items = projections::LoadItems(models_, record.state.id, sp);
+  if (!items.ok()) return items.error();
+  return Written{FullView(party, record, *items, sp), false, record.version};
 }
 
 Result<Written> Service::PostMessage(const Caller& caller, const std::string& conversation,
@@ -474,8 +552,7 @@ Result<Written> Service::PostMessage(const Caller& caller, const std::string& co
   command.attachments = *attachments;
   auto acted = Act(caller, conversation, command);
   if (!acted.ok()) return acted.error();
-  auto& [party, doc] = *acted;
-  return Written{ItemView(party, doc, *FindItem(doc, command.message)), true, VersionOf(doc)};
+  return ItemWritten(acted->first, acted->second, command.message, true);
 }
 
 Result<Written> Service::AddNote(const Caller& caller, const std::string& conversation,
@@ -490,8 +567,7 @@ Result<Written> Service::AddNote(const Caller& caller, const std::string& conver
   command.mentions = *mentions;
   auto acted = Act(caller, conversation, command);
   if (!acted.ok()) return acted.error();
-  auto& [party, doc] = *acted;
-  return Written{ItemView(party, doc, *FindItem(doc, command.note)), true, VersionOf(doc)};
+  return ItemWritten(acted->first, acted->second, command.note, true);
 }
 
 Result<void> Service::MarkRead(const Caller& caller, const std::string& conversation,
@@ -507,7 +583,7 @@ Result<Written> Service::CloseOrReopen(const Caller& caller, const std::string& 
   auto acted = Act(caller, conversation,
                    reopen ? domain::Command{domain::Reopen{}} : domain::Command{domain::Close{}});
   if (!acted.ok()) return acted.error();
-  return Written{FullView(acted->first, acted->second), false};
+  return ConversationWritten(acted->first, acted->second);
 }
 
 Result<Written> Service::EditMessage(const Caller& caller, const std::string& conversation,
@@ -516,16 +592,14 @@ Result<Written> Service::EditMessage(const Caller& caller, const std::string& co
   if (!text.ok()) return text.error();
   auto acted = Act(caller, conversation, domain::EditMessage{message, *text});
   if (!acted.ok()) return acted.error();
-  auto& [party, doc] = *acted;
-  return Written{ItemView(party, doc, *FindItem(doc, message)), false, VersionOf(doc)};
+  return ItemWritten(acted->first, acted->second, message, false);
 }
 
 Result<Written> Service::DeleteMessage(const Caller& caller, const std::string& conversation,
                                        const std::string& message) {
   auto acted = Act(caller, conversation, domain::DeleteMessage{message});
   if (!acted.ok()) return acted.error();
-  auto& [party, doc] = *acted;
-  return Written{ItemView(party, doc, *FindItem(doc, message)), false, VersionOf(doc)};
+  return ItemWritten(acted->first, acted->second, message, false);
 }
 
 Result<Written> Service::AddParticipant(const Caller& caller, const std::string& conversation,
@@ -534,7 +608,7 @@ Result<Written> Service::AddParticipant(const Caller& caller, const std::string&
   if (!user.ok()) return user.error();
   auto acted = Act(caller, conversation, domain::AddParticipant{*user});
   if (!acted.ok()) return acted.error();
-  return Written{FullView(acted->first, acted->second), false};
+  return ConversationWritten(acted->first, acted->second);
 }
 
 }  // namespace parley::api

@@ -44,8 +44,9 @@ json::object DossierJson(const domain::DossierDefined& d) {
 }  // namespace
 
 Service::Service(eventstore::EventStore& log, projections::ReadModelStore& models,
-                 projections::Projector& projector, const Clock& clock)
-    : log_(log), models_(models), projector_(projector), clock_(clock) {}
+                 projections::Projector& projector, const projections::DirectoryProjection& directory,
+                 const Clock& clock)
+    : log_(log), models_(models), projector_(projector), directories_(models, directory), clock_(clock) {}
 
 Result<domain::Directory> Service::AuthorizeAdmin(const Claims& caller, const std::string& firm) {
   if (!caller.platform_admin && caller.firm != firm) return Error::NotFound("There is no such firm.");

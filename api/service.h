@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -16,6 +17,8 @@
 #include "domain/conversation.h"
 #include "domain/directory.h"
 #include "eventstore/event_store.h"
+#include "projections/conversation_projection.h"
+#include "projections/directory_projection.h"
 #include "projections/projector.h"
 
 namespace parley::api {
@@ -41,12 +44,13 @@ class Service {
  public:
   // A user of a firm as the directory knows them, with that directory.
   struct Party {
-    domain::Directory directory;
+    std::shared_ptr<const domain::Directory> directory;  // shared with the cache: never copied
     domain::Actor actor;
   };
 
+  // `directory` tells the service's directory cache when to reload.
   Service(eventstore::EventStore& log, projections::ReadModelStore& models, projections::Projector& projector,
-          const Clock& clock);
+          const projections::DirectoryProjection& directory, const Clock& clock);
 
   // PUT /v1/admin/firms/{firm}[/users/{user} | /dossiers/{dossier}]
   Result<Written> PutFirm(const Claims& caller, const std::string& firm, const boost::json::object& body);
@@ -101,10 +105,11 @@ class Service {
   // Platform tokens may administer every firm; a user of kind admin only
   // their own. Others' firms answer 404, as if they did not exist.
   Result<Party> Resolve(const Claims& caller);
-  // Runs a conversation command and returns the conversation's document.
-  Result<boost::json::object> RunConversation(const Party& party, const domain::DossierAccess& access,
-                                              const std::string& conversation, const domain::Command& command,
-                                              const Caller* preconditions = nullptr);
+  // Runs a conversation command and returns the conversation's record.
+  Result<projections::ConversationRecord> RunConversation(
+      const Party& party, const domain::DossierAccess& access, const std::string& conversation,
+      const domain::Command& command, const Caller* preconditions = nullptr,
+      const projections::ConversationRecord* known = nullptr);
   // The dossier if the party works on it (staff) or belongs to it (client).
   Result<domain::DossierAccess> DossierFor(const Party& party, const std::string& dossier);
   // Calls `visit` for each conversation of the dossier the party may see,
@@ -112,16 +117,21 @@ class Service {
   // the cursor after the last one looked at (empty: the end).
   Result<std::string> ForEachVisible(
       const Party& party, const domain::DossierAccess& access, const std::string& cursor,
-      const std::function<bool(const boost::json::object&, const domain::Conversation&)>& visit);
+      const std::function<bool(const projections::ConversationRecord&)>& visit);
   // The counters of one dossier over what the party sees.
   Result<boost::json::object> CountersOf(const Party& party, const domain::DossierAccess& access);
   // Resolves the caller, checks they see `conversation`, runs `command`.
-  Result<std::pair<Party, boost::json::object>> Act(const Caller& caller, const std::string& conversation,
-                                                    const domain::Command& command);
+  Result<std::pair<Party, projections::ConversationRecord>> Act(const Caller& caller,
+                                                                const std::string& conversation,
+                                                                const domain::Command& command);
   // The conversation and the caller's view of its dossier; 404 if unseen.
-  Result<std::pair<boost::json::object, domain::DossierAccess>> Visible(const Party& party,
-                                                                        const std::string& conversation);
+  Result<std::pair<projections::ConversationRecord, domain::DossierAccess>> Visible(
+      const Party& party, const std::string& conversation);
 
+  // The caller's view of an item, or of the whole conversation, after a write.
+  Result<Written> ItemWritten(const Party& party, const projections::ConversationRecord& record,
+                              const std::string& item_id, bool created);
+  Result<Written> ConversationWritten(const Party& party, const projections::ConversationRecord& record);
   // The dossier, if the party may read its audit history.
   Result<domain::DossierAccess> AuditedDossier(const Party& party, const std::string& dossier);
   // Calls `visit` with each conversation of the dossier the party sees now
@@ -135,6 +145,7 @@ class Service {
   eventstore::EventStore& log_;
   projections::ReadModelStore& models_;
   projections::Projector& projector_;
+  projections::DirectoryCache directories_;
   const Clock& clock_;
 };
 

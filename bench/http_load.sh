@@ -17,7 +17,7 @@ cmake --build "$build" -j "${JOBS:-2}" --target parleyd parley-demo > /dev/null
 data=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; rm -rf "$data"' EXIT
 export PARLEY_JWT_SECRET=bench-secret-0123456789
-tokens=$("$build/parley-demo" --data "$data" --dossiers 8)
+tokens=$("$build/parley-demo" --data "$data" --dossiers ${DOSSIERS:-40})
 export STAFF=$(grep -A1 "Staff token" <<< "$tokens" | tail -1)
 export CLIENT=$(grep -A1 "Client token" <<< "$tokens" | tail -1)
 "$build/parleyd" --data "$data" --port 0 --threads ${THREADS:-2} > "$data/parleyd.out" &
@@ -26,7 +26,7 @@ for _ in $(seq 100); do grep -q listening "$data/parleyd.out" 2>/dev/null && bre
 port=$(grep -o '127.0.0.1:[0-9]*' "$data/parleyd.out" | cut -d: -f2)
 # The open conversations of every dossier: posts spread over them, as a
 # firm's traffic does.
-export CONVERSATIONS=$(for d in $(seq 1 8); do
+export CONVERSATIONS=$(for d in $(seq 1 ${DOSSIERS:-40}); do
   curl -s -H "Authorization: Bearer $STAFF" \
     "http://127.0.0.1:$port/v1/dossiers/d-$d/conversations?status=open&limit=20" | jq -r '.items[].id'
 done | paste -sd,)

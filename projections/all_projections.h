@@ -16,6 +16,7 @@ class AllProjections {
  public:
   // The raw pointers the Projector takes; owned by this object.
   std::vector<Projection*> list() { return {&directory_, &conversations_, &history_}; }
+  const DirectoryProjection& directory() const { return directory_; }
 
  private:
   DirectoryProjection directory_;

@@ -2,7 +2,6 @@
 
 #include "domain/event_codec.h"
 #include "domain/streams.h"
-#include "projections/conversation_projection.h"
 
 namespace parley::projections {
 namespace {
@@ -30,21 +29,18 @@ Result<void> FoldStream(eventstore::EventStore& log, const std::string& stream, 
 
 }  // namespace
 
-Result<std::optional<boost::json::object>> ConversationAsOf(eventstore::EventStore& log,
-                                                            std::string_view conversation, Micros as_of) {
-  boost::json::object doc;
+Result<std::optional<ConversationThread>> ConversationAsOf(eventstore::EventStore& log,
+                                                           std::string_view conversation, Micros as_of) {
+  ConversationThread thread;
   auto folded = FoldStream(
       log, domain::ConversationStream(conversation), as_of,
       [](const eventstore::RecordedEvent& r) {
         return domain::DecodeEvent(r.type(), r.schema_version(), r.payload());
       },
-      [&](const domain::Event& event, std::uint64_t version) {
-        FoldConversation(doc, event);
-        doc["version"] = version;
-      });
+      [&](const domain::Event& event, std::uint64_t version) { FoldThread(thread, event, version); });
   if (!folded.ok()) return folded.error();
-  if (doc.empty()) return std::optional<boost::json::object>();
-  return std::optional(std::move(doc));
+  if (!thread.record.state.exists) return std::optional<ConversationThread>();
+  return std::optional(std::move(thread));
 }
 
 Result<domain::Directory> DirectoryAsOf(eventstore::EventStore& log, std::string_view firm, Micros as_of) {

@@ -4,8 +4,6 @@
 // read models are used, so "as of now" equals the live read model.
 #pragma once
 
-#include <boost/json.hpp>
-
 #include <optional>
 #include <string_view>
 
@@ -13,13 +11,13 @@
 #include "common/result.h"
 #include "domain/directory.h"
 #include "eventstore/event_store.h"
+#include "projections/conversation_projection.h"
 
 namespace parley::projections {
 
-// The conversation's read-model document as it was at `as_of`; nullopt if
-// it had not started by then.
-Result<std::optional<boost::json::object>> ConversationAsOf(eventstore::EventStore& log,
-                                                            std::string_view conversation, Micros as_of);
+// The conversation as it was at `as_of`; nullopt if it had not started.
+Result<std::optional<ConversationThread>> ConversationAsOf(eventstore::EventStore& log,
+                                                           std::string_view conversation, Micros as_of);
 
 // The firm's directory as it was at `as_of`.
 Result<domain::Directory> DirectoryAsOf(eventstore::EventStore& log, std::string_view firm, Micros as_of);

@@ -29,7 +29,32 @@ Result<void> DirectoryProjection::Apply(const eventstore::EventView& event, Read
   auto decoded = domain::DecodeDirectoryEvent(event.type(), event.schema_version(), event.payload());
   if (!decoded.ok()) return decoded.error();
   writer.Put(KeyOf(*decoded), event.payload());
+  changed_ = true;
   return {};
+}
+
+void DirectoryProjection::Stored() {
+  if (!changed_) return;
+  changed_ = false;
+  generation_.fetch_add(1, std::memory_order_release);
+}
+
+Result<std::shared_ptr<const domain::Directory>> DirectoryCache::Get(const std::string& firm) {
+  // Read the generation before loading: a change stored meanwhile makes
+  // the next Get load again, so a stale directory is never kept.
+  const std::uint64_t generation = projection_.generation();
+  {
+    std::lock_guard lock(mu_);
+    auto it = firms_.find(firm);
+    if (it != firms_.end() && it->second.generation == generation) return it->second.directory;
+  }
+  auto loaded = LoadDirectory(store_, firm);
+  if (!loaded.ok()) return loaded.error();
+  auto directory = std::make_shared<const domain::Directory>(std::move(*loaded));
+  std::lock_guard lock(mu_);
+  Entry& entry = firms_[firm];
+  if (!entry.directory || entry.generation <= generation) entry = {directory, generation};
+  return directory;
 }
 
 Result<domain::Directory> LoadDirectory(ReadModelStore& store, const std::string& firm) {

@@ -28,6 +28,7 @@ Result<std::uint64_t> Projector::LowestCheckpoint() {
 Result<void> Projector::ApplyPage(const std::vector<eventstore::RecordedEvent>& events) {
   if (events.empty()) return {};
   if (auto applied = store_.ApplyBatch(projections_, events); !applied.ok()) return applied;
+  for (Projection* p : projections_) p->Stored();
   {
     std::lock_guard lock(mu_);
     applied_ = events.back().position();

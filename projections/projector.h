@@ -41,6 +41,10 @@ class Projection {
   // Stable name, part of every key (letters, digits, '_').
   virtual std::string name() const = 0;
   virtual Result<void> Apply(const eventstore::EventView& event, ReadModelWriter& writer) = 0;
+  // Called once the batch holding what Apply wrote is stored, so that a
+  // projection that tells others of changes does so only when they can
+  // read them.
+  virtual void Stored() {}
 };
 
 // The read models' RocksDB database (DATA/projections).

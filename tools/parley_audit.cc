@@ -84,10 +84,10 @@ int Replay(eventstore::EventStore& log, const tools::Flags& flags) {
   const auto as_of = ParseRfc3339(flags.Get("as-of", ""));
   if (!as_of) return Fail("--as-of takes an RFC 3339 time, such as 2026-11-22T09:14:03Z");
   if (flags.Has("conversation")) {
-    auto doc = projections::ConversationAsOf(log, flags.Get("conversation", ""), *as_of);
-    if (!doc.ok()) return Fail(doc.error().message);
-    if (!doc->has_value()) return Fail("the conversation had not started at that time");
-    std::cout << json::serialize(**doc) << "\n";
+    auto thread = projections::ConversationAsOf(log, flags.Get("conversation", ""), *as_of);
+    if (!thread.ok()) return Fail(thread.error().message);
+    if (!thread->has_value()) return Fail("the conversation had not started at that time");
+    std::cout << json::serialize(projections::ThreadJson(**thread)) << "\n";
     return 0;
   }
   const std::string dossier = flags.Get("dossier", "");
@@ -97,14 +97,14 @@ int Replay(eventstore::EventStore& log, const tools::Flags& flags) {
   std::int64_t staff_action = 0, client_action = 0, open = 0, closed = 0;
   json::array conversations;
   for (const auto& id : found->second) {
-    auto doc = projections::ConversationAsOf(log, id, *as_of);
-    if (!doc.ok()) return Fail(doc.error().message);
-    if (!doc->has_value()) continue;
-    const domain::Conversation c = projections::ToDomain(**doc);
+    auto thread = projections::ConversationAsOf(log, id, *as_of);
+    if (!thread.ok()) return Fail(thread.error().message);
+    if (!thread->has_value()) continue;
+    const domain::Conversation& c = (**thread).record.state;
     (c.status == domain::Status::kClosed ? closed : open)++;
     staff_action += c.NeedsStaffAction();
     client_action += c.NeedsClientAction();
-    conversations.push_back(std::move(**doc));
+    conversations.push_back(projections::ThreadJson(**thread));
   }
   std::cout << json::serialize(json::object{{"firm", found->first},
                                             {"dossier", dossier},

@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
     std::cerr << "parley-demo: " << started.error().message << "\n";
     return 1;
   }
-  api::Service service(*log, *models, projector, SystemClock::Instance());
+  api::Service service(*log, *models, projector, all.directory(), SystemClock::Instance());
   const api::Claims platform{"parley-demo", "", true, 0};
 
   const bool fresh = !Must(projections::LoadDirectory(*models, kFirm), "cannot read the directory").firm;

@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   const Clock& clock = SystemClock::Instance();
-  api::Service service(**store, **models, projector, clock);
+  api::Service service(**store, **models, projector, all.directory(), clock);
   api::Metrics metrics;
   api::Services services{**store, service, secret, clock, &metrics, &projector};
   api::Server server(server_options, [&](const api::Request& r) { return api::Route(services, r); });

@@ -2,7 +2,9 @@
 // sections 2-4 and, above all, what each caller may and may not see.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include "tests/api/firm_fixture.h"
 
@@ -75,6 +77,40 @@ TEST_F(ConversationsApiTest, StaffSeeReadReceiptsClientsOnlyDelivered) {
   EXPECT_TRUE(client_view.at("messages").at(0).at("delivered").as_bool());
   EXPECT_FALSE(client_view.at("messages").at(0).as_object().contains("read_by"));
   EXPECT_EQ(client_view.at("unread").as_int64(), 0);
+}
+
+TEST_F(ConversationsApiTest, EachReceiptIsTheFirstTimeThatClientReachedTheMessage) {
+  std::string id = Start("u-cmc");
+  ASSERT_EQ(Post("/v1/conversations/" + id + "/read", "", "u-c1").status, 204u);
+  const std::string first_read(Get("/v1/conversations/" + id, "u-cmc")
+                                   .json()
+                                   .at("messages")
+                                   .at(0)
+                                   .at("read_by")
+                                   .at(0)
+                                   .at("at")
+                                   .as_string());
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));  // receipts show milliseconds
+  auto second = Post("/v1/conversations/" + id + "/messages", R"({"body":"Et ceci ?"})", "u-cmc");
+  ASSERT_EQ(second.status, 201u);
+  EXPECT_TRUE(second.json().at("read_by").as_array().empty()) << "nobody read it yet";
+  ASSERT_EQ(Post("/v1/conversations/" + id + "/read", "", "u-c1").status, 204u);
+  ASSERT_EQ(Post("/v1/conversations/" + id + "/read", "", "u-c2").status, 204u);
+  ASSERT_EQ(Post("/v1/conversations/" + id + "/read", "", "u-collab").status, 204u);
+  auto view = Get("/v1/conversations/" + id, "u-cmc").json();
+  const auto& m1 = view.at("messages").at(0).at("read_by").as_array();
+  const auto& m2 = view.at("messages").at(1).at("read_by").as_array();
+  ASSERT_EQ(m1.size(), 2u) << "two clients; staff reads are no receipts";
+  ASSERT_EQ(m2.size(), 2u);
+  for (const auto& receipt : m1) {
+    if (receipt.at("user").as_string() == "u-c1") {
+      EXPECT_EQ(receipt.at("at").as_string(), first_read) << "the first read of it, not the latest";
+    } else {
+      EXPECT_EQ(receipt.at("user").as_string(), "u-c2");
+      EXPECT_EQ(receipt.at("initials").as_string(), "PM");
+    }
+  }
+  for (const auto& receipt : m2) EXPECT_NE(receipt.at("at").as_string(), first_read);
 }
 
 TEST_F(ConversationsApiTest, AnotherFirmGets404OnEverything) {
