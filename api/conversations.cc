@@ -42,11 +42,19 @@ json::storage_ptr RequestArena() {
   return json::make_shared_resource<json::monotonic_resource>();
 }
 
-json::object Author(const Service::Party& party, const json::object& item, const json::storage_ptr& sp) {
-  const std::string_view id = item.at("author").as_string();
-  const domain::UserDefined* user = party.directory->User(std::string(id));
-  return json::object(
-      {{"id", id}, {"side", item.at("side")}, {"name", user ? std::string_view(user->name) : id}}, sp);
+json::object Author(const Service::Party& party, const projections::Entry& entry, const json::storage_ptr& sp) {
+  const domain::UserDefined* user = party.directory->User(entry.author);
+  return json::object({{"id", entry.author},
+                       {"side", domain::ToString(entry.side)},
+                       {"name", user ? user->name : entry.author}},
+                      sp);
+}
+
+json::array Strings(const std::vector<std::string>& list, const json::storage_ptr& sp) {
+  json::array out(sp);
+  out.reserve(list.size());
+  for (const auto& s : list) out.emplace_back(s);
+  return out;
 }
 
 // Staff see which client users read each message and when: the first time
@@ -134,21 +142,30 @@ json::object Summary(const Service::Party& party, const projections::Conversatio
 }
 
 // One message or note as the caller sees it; `receipts` for staff only.
-json::object ItemView(const Service::Party& party, const Receipts* receipts, const json::object& item,
+json::object ItemView(const Service::Party& party, const Receipts* receipts, const projections::Entry& entry,
                       std::uint64_t ordinal, const json::storage_ptr& sp) {
-  json::object o({{"id", item.at("id")},
-                  {"author", Author(party, item, sp)},
-                  {"created_at", FormatRfc3339(item.at("created_at").as_int64())},
-                  {"mentions", item.at("mentions")}},
+  json::object o({{"id", entry.id},
+                  {"author", Author(party, entry, sp)},
+                  {"created_at", FormatRfc3339(entry.created_at)},
+                  {"mentions", Strings(entry.mentions, sp)}},
                  sp);
-  if (item.at("note").as_bool()) {
-    o["body"] = item.at("body");
+  if (entry.note) {
+    o["body"] = entry.body;
     return o;
   }
-  o["edited"] = item.at("edited");
-  o["deleted"] = item.at("deleted");
-  if (!item.at("deleted").as_bool()) o["body"] = item.at("body");
-  o["attachments"] = item.at("attachments");
+  o["edited"] = entry.edited;
+  o["deleted"] = entry.deleted;
+  if (!entry.deleted) o["body"] = entry.body;
+  json::array attachments(sp);
+  for (const auto& a : entry.attachments) {
+    if (!a.upload_id.empty()) {
+      attachments.push_back(json::object({{"id", a.upload_id}}, sp));
+    } else {
+      attachments.push_back(json::object(
+          {{"external_id", a.external_id}, {"name", a.name}, {"source", "dossier_documents"}}, sp));
+    }
+  }
+  o["attachments"] = std::move(attachments);
   o["delivered"] = true;
   // Receipts: staff see which clients read each message; clients never
   // learn whether staff have read theirs.
@@ -157,19 +174,19 @@ json::object ItemView(const Service::Party& party, const Receipts* receipts, con
 }
 
 json::object FullView(const Service::Party& party, const projections::ConversationRecord& record,
-                      const std::vector<json::object>& items, const json::storage_ptr& sp) {
+                      const std::vector<projections::Entry>& entries, const json::storage_ptr& sp) {
   const bool staff = party.actor.is_staff();
   std::optional<Receipts> receipts;
   if (staff) receipts.emplace(party, record);
   json::object o = Summary(party, record, sp);
   json::array messages(sp), notes(sp);
-  messages.reserve(items.size());
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    const json::object& item = items[i];
-    if (item.at("note").as_bool()) {
-      if (staff) notes.push_back(ItemView(party, &*receipts, item, i + 1, sp));
+  messages.reserve(entries.size());
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const projections::Entry& entry = entries[i];
+    if (entry.note) {
+      if (staff) notes.push_back(ItemView(party, &*receipts, entry, i + 1, sp));
     } else {
-      messages.push_back(ItemView(party, staff ? &*receipts : nullptr, item, i + 1, sp));
+      messages.push_back(ItemView(party, staff ? &*receipts : nullptr, entry, i + 1, sp));
     }
   }
   o["messages"] = std::move(messages);
@@ -342,10 +359,9 @@ Result<Written> Service::StartConversation(const Caller& caller, const std::stri
   }
   auto record = RunConversation(*party, *access, command.conversation, command, &caller);
   if (!record.ok()) return record.error();
-  const json::storage_ptr sp = RequestArena();
-  auto items = projections::LoadItems(models_, command.conversation, sp);
-  if (!items.ok()) return items.error();
-  return Written{FullView(*party, *record, *items, sp), true, record->version};
+  auto entries = projections::LoadEntries(models_, command.conversation);
+  if (!entries.ok()) return entries.error();
+  return Written{FullView(*party, *record, *entries, RequestArena()), true, record->version};
 }
 
 Result<json::object> Service::GetConversation(const Claims& caller, const std::string& conversation,
@@ -355,10 +371,9 @@ Result<json::object> Service::GetConversation(const Claims& caller, const std::s
   auto visible = Visible(*party, conversation);
   if (!visible.ok()) return visible.error();
   if (!as_of) {
-    const json::storage_ptr sp = RequestArena();
-    auto items = projections::LoadItems(models_, conversation, sp);
-    if (!items.ok()) return items.error();
-    return FullView(*party, visible->first, *items, sp);
+    auto entries = projections::LoadEntries(models_, conversation);
+    if (!entries.ok()) return entries.error();
+    return FullView(*party, visible->first, *entries, RequestArena());
   }
   // As of then: what the caller may see now, as it was, if they could see
   // it then too (the directory of that time decides).
@@ -371,7 +386,7 @@ Result<json::object> Service::GetConversation(const Claims& caller, const std::s
   auto access = directory->AccessFor(visible->second.dossier);
   if (!access || !domain::CanSee((**then).record.state, party->actor, *access)) return unseen;
   const Party then_party{std::make_shared<const domain::Directory>(std::move(*directory)), party->actor};
-  return FullView(then_party, (**then).record, (**then).items, RequestArena());
+  return FullView(then_party, (**then).record, (**then).entries, RequestArena());
 }
 
 Result<domain::DossierAccess> Service::DossierFor(const Party& party, const std::string& dossier) {
@@ -386,19 +401,21 @@ Result<domain::DossierAccess> Service::DossierFor(const Party& party, const std:
 Result<std::string> Service::ForEachVisible(
     const Party& party, const domain::DossierAccess& access, const std::string& cursor,
     const std::function<bool(const projections::ConversationRecord&)>& visit) {
-  std::string next = cursor;
-  // The index holds every conversation of the dossier; those the caller
-  // may not see are skipped. The cursor moves past each entry looked at.
-  for (;;) {
-    auto page = projections::ListConversations(models_, access.firm, access.dossier, next, kMaxPage);
-    if (!page.ok()) return page.error();
-    for (const auto& [key, record] : page->records) {
-      next = key;
-      if (domain::CanSee(record.state, party.actor, access) && !visit(record)) return next;
-    }
-    if (page->next_cursor.empty()) return std::string();
-    next = page->next_cursor;
+  std::optional<projections::ListCursor> after;
+  if (!cursor.empty()) {
+    after = projections::ListCursor::Parse(cursor);
+    if (!after) return Error::InvalidArgument("\"cursor\" is a next_cursor from an earlier page.");
   }
+  auto records = projections::DossierConversations(models_, access.firm, access.dossier);
+  if (!records.ok()) return records.error();
+  // Those the caller may not see are skipped; the cursor moves past each
+  // one looked at.
+  for (const auto& record : *records) {
+    if (after && !after->Precedes(record)) continue;
+    if (domain::CanSee(record.state, party.actor, access) && !visit(record))
+      return projections::ListCursor::Of(record).ToString();
+  }
+  return std::string();
 }
 
 Result<json::object> Service::ListConversations(const Claims& caller, const std::string& dossier,
@@ -518,23 +535,22 @@ Result<Written> Service::ItemWritten(const Party& party, const projections::Conv
                                      const std::string& item_id, bool created) {
   const domain::ThreadItem* found = record.state.Find(item_id);
   if (!found) return Error::Internal("the item is missing from the read model");
-  auto item = projections::LoadItem(models_, record.state.id, found->ordinal);
-  if (!item.ok()) return item.error();
-  if (!item->has_value()) return Error::Internal("the item is missing from the read model");
+  auto entry = projections::LoadEntry(models_, record.state.id, found->ordinal);
+  if (!entry.ok()) return entry.error();
+  if (!entry->has_value()) return Error::Internal("the item is missing from the read model");
   const bool staff = party.actor.is_staff();
   std::optional<Receipts> receipts;
   if (staff) receipts.emplace(party, record);
-  return Written{ItemView(party, staff ? &*receipts : nullptr, **item, found->ordinal, json::storage_ptr()),
+  return Written{ItemView(party, staff ? &*receipts : nullptr, **entry, found->ordinal, json::storage_ptr()),
                  created, record.version};
 }
 
 // The caller's view of a whole conversation just written.
 Result<Written> Service::ConversationWritten(const Party& party,
                                              const projections::ConversationRecord& record) {
-  const json::storage_ptr sp = RequestArena();
-  auto items = projections::LoadItems(models_, record.state.id, sp);
-  if (!items.ok()) return items.error();
-  return Written{FullView(party, record, *items, sp), false, record.version};
+  auto entries = projections::LoadEntries(models_, record.state.id);
+  if (!entries.ok()) return entries.error();
+  return Written{FullView(party, record, *entries, RequestArena()), false, record.version};
 }
 
 Result<Written> Service::PostMessage(const Caller& caller, const std::string& conversation,

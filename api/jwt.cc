@@ -125,6 +125,24 @@ Result<Claims> VerifyJwt(std::string_view token, std::string_view secret, Micros
   return claims;
 }
 
+Result<Claims> VerifiedTokens::Verify(std::string_view token, std::string_view secret, Micros now) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = claims_.find(std::string(token));
+    if (it != claims_.end()) {
+      if (it->second.expires > now) return it->second;
+      claims_.erase(it);
+      return Error::Unauthenticated("The bearer token has expired.");
+    }
+  }
+  auto claims = VerifyJwt(token, secret, now);
+  if (!claims.ok()) return claims;
+  std::lock_guard lock(mu_);
+  if (claims_.size() >= capacity_) claims_.clear();
+  claims_.emplace(std::string(token), *claims);
+  return claims;
+}
+
 std::string SignJwt(const boost::json::object& claims, std::string_view secret) {
   std::string signing_input = Base64UrlEncode(R"({"alg":"HS256","typ":"JWT"})") + "." +
                               Base64UrlEncode(boost::json::serialize(claims));

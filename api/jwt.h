@@ -5,9 +5,11 @@
 
 #include <boost/json/object.hpp>
 
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "common/clock.h"
 #include "common/result.h"
@@ -25,6 +27,22 @@ struct Claims {
 
 // The claims of a valid token; kUnauthenticated otherwise.
 Result<Claims> VerifyJwt(std::string_view token, std::string_view secret, Micros now);
+
+// Tokens already verified, so that a client's every request does not pay
+// for the HMAC and the claims' JSON again: the same token string under the
+// same secret verifies the same way, and `exp` is checked on every use.
+// One cache per secret (a server has one).
+// Thread-safe; bounded (forgets everything when full).
+class VerifiedTokens {
+ public:
+  explicit VerifiedTokens(std::size_t capacity = 10'000) : capacity_(capacity) {}
+  Result<Claims> Verify(std::string_view token, std::string_view secret, Micros now);
+
+ private:
+  std::size_t capacity_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Claims> claims_;  // guarded by mu_
+};
 
 // base64url without padding (RFC 7515).
 std::string Base64UrlEncode(std::string_view bytes);

@@ -40,7 +40,7 @@ Result<Claims> Authenticate(Services& services, const Request& request) {
   if (value.size() <= kBearer.size() || !value.starts_with(kBearer)) {
     return Error::Unauthenticated("A bearer token is required.");
   }
-  return VerifyJwt(value.substr(kBearer.size()), services.jwt_secret, services.clock.Now());
+  return services.tokens.Verify(value.substr(kBearer.size()), services.jwt_secret, services.clock.Now());
 }
 
 // The value of `name` in the query string (no percent-decoding: the values

@@ -22,6 +22,7 @@ struct Services {
   const Clock& clock;
   Metrics* metrics = nullptr;                         // GET /metrics, and timing of every request
   const projections::Projector* projector = nullptr;  // for the projection lag
+  VerifiedTokens tokens{};                            // bearer tokens verified before
 };
 
 Response Route(Services& services, const Request& request);

@@ -1,5 +1,7 @@
 #include "projections/conversation_projection.h"
 
+#include <algorithm>
+#include <charconv>
 #include <cinttypes>
 #include <cstdio>
 
@@ -15,35 +17,32 @@ namespace {
 namespace json = boost::json;
 using domain::Side;
 
-std::string RecordKey(std::string_view id) {
-  std::string key("sum/");
+std::string WhereKey(std::string_view id) {
+  std::string key("where/");
   key.append(id);
   return key;
 }
 
-std::string ItemPrefix(std::string_view id) {
+std::string DossierPrefix(std::string_view firm, std::string_view dossier) {
+  std::string key("conv/");
+  key.append(firm).append("/").append(dossier).append("/");
+  return key;
+}
+
+std::string RecordKey(const domain::Conversation& c) {
+  return DossierPrefix(c.firm, c.dossier) + c.id;
+}
+
+std::string EntryPrefix(std::string_view id) {
   std::string key("item/");
   key.append(id).push_back('/');
   return key;
 }
 
-std::string ItemKey(std::string_view id, std::uint64_t ordinal) {
+std::string EntryKey(std::string_view id, std::uint64_t ordinal) {
   char padded[24];
   std::snprintf(padded, sizeof padded, "%010" PRIu64, ordinal);
-  return ItemPrefix(id) + padded;
-}
-
-std::string ListPrefix(std::string_view firm, std::string_view dossier) {
-  std::string key("list/");
-  key.append(firm).append("/").append(dossier).append("/");
-  return key;
-}
-
-// Newest first: the index sorts by (max - last activity), zero-padded.
-std::string ListKey(const domain::Conversation& c) {
-  char inverted[24];
-  std::snprintf(inverted, sizeof inverted, "%020" PRId64, INT64_MAX - c.last_activity_at);
-  return ListPrefix(c.firm, c.dossier) + inverted + "/" + c.id;
+  return EntryPrefix(id) + padded;
 }
 
 std::string EncodeRecord(const ConversationRecord& r) {
@@ -122,32 +121,64 @@ Result<ConversationRecord> DecodeRecord(std::string_view bytes, bool item_ids = 
   return r;
 }
 
-// The item a message or note event creates, if it creates one.
-std::optional<json::object> NewItem(const domain::Event& event) {
+std::string EncodeEntry(const Entry& e) {
+  flatbuffers::FlatBufferBuilder b(256 + e.body.size() * (1 + e.versions.size()));
+  std::vector<flatbuffers::Offset<flatbuffers::String>> mentions;
+  for (const auto& m : e.mentions) mentions.push_back(b.CreateString(m));
+  std::vector<flatbuffers::Offset<fb::Attachment>> attachments;
+  for (const auto& a : e.attachments) {
+    attachments.push_back(fb::CreateAttachment(b, b.CreateString(a.upload_id), b.CreateString(a.external_id),
+                                               b.CreateString(a.name)));
+  }
+  std::vector<flatbuffers::Offset<fb::Version>> versions;
+  for (const auto& v : e.versions) versions.push_back(fb::CreateVersion(b, b.CreateString(v.body), v.at));
+  b.Finish(fb::CreateEntry(b, b.CreateString(e.id), e.note, b.CreateString(e.author), e.side == Side::kClient,
+                           b.CreateString(e.body), e.created_at, e.edited, e.deleted, e.deleted_at,
+                           b.CreateVector(mentions), b.CreateVector(attachments), b.CreateVector(versions)));
+  return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
+}
+
+Result<Entry> DecodeEntry(std::string_view bytes) {
+  flatbuffers::Verifier verifier(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+  if (!verifier.VerifyBuffer<fb::Entry>(nullptr))
+    return Error::Corruption("a thread entry does not verify", 0);
+  const fb::Entry* f = flatbuffers::GetRoot<fb::Entry>(bytes.data());
+  Entry e;
+  e.id = Str(f->id());
+  e.note = f->note();
+  e.author = Str(f->author());
+  e.side = f->client() ? Side::kClient : Side::kFirm;
+  e.body = Str(f->body());
+  e.created_at = f->created_at();
+  e.edited = f->edited();
+  e.deleted = f->deleted();
+  e.deleted_at = f->deleted_at();
+  if (f->mentions()) {
+    for (const auto* m : *f->mentions()) e.mentions.push_back(m->str());
+  }
+  if (f->attachments()) {
+    for (const auto* a : *f->attachments())
+      e.attachments.push_back({Str(a->upload_id()), Str(a->external_id()), Str(a->name())});
+  }
+  if (f->versions()) {
+    for (const auto* v : *f->versions()) e.versions.push_back({Str(v->body()), v->at()});
+  }
+  return e;
+}
+
+// The entry a message or note event creates, if it creates one.
+std::optional<Entry> NewEntry(const domain::Event& event) {
   if (const auto* e = std::get_if<domain::MessagePosted>(&event)) {
-    return json::object{{"id", e->message},
-                        {"note", false},
-                        {"author", e->author},
-                        {"side", domain::ToString(e->side)},
-                        {"body", e->body},
-                        {"created_at", e->at},
-                        {"edited", false},
-                        {"deleted", false},
-                        {"mentions", StringsJson(e->mentions)},
-                        {"attachments", AttachmentsJson(e->attachments)},
-                        {"versions", json::array{json::object{{"body", e->body}, {"at", e->at}}}}};
+    Entry entry{e->message, e->author, e->side, false, e->body, e->at};
+    entry.mentions = e->mentions;
+    entry.attachments = e->attachments;
+    entry.versions = {{e->body, e->at}};
+    return entry;
   }
   if (const auto* e = std::get_if<domain::NoteAdded>(&event)) {
-    return json::object{{"id", e->note},
-                        {"note", true},
-                        {"author", e->author},
-                        {"side", "firm"},
-                        {"body", e->body},
-                        {"created_at", e->at},
-                        {"edited", false},
-                        {"deleted", false},
-                        {"mentions", StringsJson(e->mentions)},
-                        {"attachments", json::array()}};
+    Entry entry{e->note, e->author, Side::kFirm, true, e->body, e->at};
+    entry.mentions = e->mentions;
+    return entry;
   }
   return std::nullopt;
 }
@@ -159,16 +190,16 @@ const std::string* ChangedMessage(const domain::Event& event) {
   return nullptr;
 }
 
-void ChangeItem(json::object& item, const domain::Event& event) {
+void ChangeEntry(Entry& entry, const domain::Event& event) {
   std::visit(Overloaded{
                  [&](const domain::MessageEdited& e) {
-                   item["body"] = e.body;
-                   item["edited"] = true;
-                   item["versions"].as_array().push_back(json::object{{"body", e.body}, {"at", e.at}});
+                   entry.body = e.body;
+                   entry.edited = true;
+                   entry.versions.push_back({e.body, e.at});
                  },
                  [&](const domain::MessageDeleted& e) {
-                   item["deleted"] = true;
-                   item["deleted_at"] = e.at;
+                   entry.deleted = true;
+                   entry.deleted_at = e.at;
                  },
                  [](const auto&) {},
              },
@@ -186,11 +217,11 @@ void FoldRecord(ConversationRecord& record, const domain::Event& event, std::uin
 
 void FoldThread(ConversationThread& thread, const domain::Event& event, std::uint64_t version) {
   FoldRecord(thread.record, event, version);
-  if (auto item = NewItem(event)) {
-    thread.items.push_back(std::move(*item));
+  if (auto entry = NewEntry(event)) {
+    thread.entries.push_back(std::move(*entry));
   } else if (const std::string* message = ChangedMessage(event)) {
     if (const domain::ThreadItem* found = thread.record.state.Find(*message))
-      ChangeItem(thread.items.at(found->ordinal - 1), event);
+      ChangeEntry(thread.entries.at(found->ordinal - 1), event);
   }
 }
 
@@ -201,14 +232,22 @@ json::object ThreadJson(const ConversationThread& thread) {
   json::array reads;
   for (const auto& mark : thread.record.reads)
     reads.push_back({{"user", mark.user}, {"up_to", mark.up_to}, {"at", time(mark.at)}});
-  json::array items;
-  for (json::object item : thread.items) {
-    item["created_at"] = time(item.at("created_at").as_int64());
-    if (auto* deleted_at = item.if_contains("deleted_at")) *deleted_at = time(deleted_at->as_int64());
-    if (auto* versions = item.if_contains("versions")) {
-      for (auto& v : versions->as_array()) v.as_object()["at"] = time(v.at("at").as_int64());
-    }
-    items.push_back(std::move(item));
+  json::array entries;
+  for (const Entry& e : thread.entries) {
+    json::array versions;
+    for (const auto& v : e.versions) versions.push_back({{"body", v.body}, {"at", time(v.at)}});
+    entries.push_back({{"id", e.id},
+                       {"note", e.note},
+                       {"author", e.author},
+                       {"side", domain::ToString(e.side)},
+                       {"body", e.body},
+                       {"created_at", time(e.created_at)},
+                       {"edited", e.edited},
+                       {"deleted", e.deleted},
+                       {"deleted_at", time(e.deleted_at)},
+                       {"mentions", StringsJson(e.mentions)},
+                       {"attachments", AttachmentsJson(e.attachments)},
+                       {"versions", std::move(versions)}});
   }
   return {{"id", c.id},
           {"firm", c.firm},
@@ -225,7 +264,7 @@ json::object ThreadJson(const ConversationThread& thread) {
           {"version", thread.record.version},
           {"needs_staff_action", c.NeedsStaffAction()},
           {"needs_client_action", c.NeedsClientAction()},
-          {"items", std::move(items)},
+          {"entries", std::move(entries)},
           {"reads", std::move(reads)}};
 }
 
@@ -235,42 +274,46 @@ Result<void> ConversationProjection::Apply(const eventstore::EventView& event, R
   if (!decoded.ok()) return decoded.error();
   const std::string id(event.stream().substr(domain::kConversationStreamPrefix.size()));
   ConversationRecord record;
-  std::string old_list_key;
-  if (!std::holds_alternative<domain::ConversationStarted>(*decoded)) {
-    auto stored = writer.Get(RecordKey(id));
+  if (const auto* started = std::get_if<domain::ConversationStarted>(&*decoded)) {
+    writer.Put(WhereKey(id), started->firm + "/" + started->dossier);
+  } else {
+    auto where = writer.Get(WhereKey(id));
+    if (!where.ok()) return where.error();
+    if (!where->has_value())
+      return Error::Corruption("an event for unknown conversation " + id, event.position());
+    auto stored = writer.Get("conv/" + **where + "/" + id);
     if (!stored.ok()) return stored.error();
     if (!stored->has_value())
-      return Error::Corruption("an event for unknown conversation " + id, event.position());
+      return Error::Corruption("conversation " + id + " has no record", event.position());
     auto loaded = DecodeRecord(**stored);
     if (!loaded.ok()) return loaded.error();
     record = std::move(*loaded);
-    old_list_key = ListKey(record.state);
   }
   FoldRecord(record, *decoded, event.stream_version());
-  if (auto item = NewItem(*decoded)) {
-    writer.Put(ItemKey(id, record.state.items.size()), json::serialize(*item));
+  if (auto entry = NewEntry(*decoded)) {
+    writer.Put(EntryKey(id, record.state.items.size()), EncodeEntry(*entry));
   } else if (const std::string* message = ChangedMessage(*decoded)) {
     const domain::ThreadItem* found = record.state.Find(*message);
     if (!found) return Error::Corruption("a change to unknown message " + *message, event.position());
-    const std::string key = ItemKey(id, found->ordinal);
+    const std::string key = EntryKey(id, found->ordinal);
     auto stored = writer.Get(key);
     if (!stored.ok()) return stored.error();
     if (!stored->has_value())
       return Error::Corruption("message " + *message + " is missing", event.position());
-    json::object item = json::parse(**stored).as_object();
-    ChangeItem(item, *decoded);
-    writer.Put(key, json::serialize(item));
+    auto entry = DecodeEntry(**stored);
+    if (!entry.ok()) return entry.error();
+    ChangeEntry(*entry, *decoded);
+    writer.Put(key, EncodeEntry(*entry));
   }
-  const std::string bytes = EncodeRecord(record);
-  const std::string list_key = ListKey(record.state);
-  if (!old_list_key.empty() && list_key != old_list_key) writer.Delete(old_list_key);
-  writer.Put(list_key, bytes);
-  writer.Put(RecordKey(id), bytes);
+  writer.Put(RecordKey(record.state), EncodeRecord(record));
   return {};
 }
 
 Result<std::optional<ConversationRecord>> LoadRecord(ReadModelStore& store, const std::string& id) {
-  auto stored = store.Get(ConversationProjection::kName, RecordKey(id));
+  auto where = store.Get(ConversationProjection::kName, WhereKey(id));
+  if (!where.ok()) return where.error();
+  if (!where->has_value()) return std::optional<ConversationRecord>();
+  auto stored = store.Get(ConversationProjection::kName, "conv/" + **where + "/" + id);
   if (!stored.ok()) return stored.error();
   if (!stored->has_value()) return std::optional<ConversationRecord>();
   auto record = DecodeRecord(**stored);
@@ -278,45 +321,75 @@ Result<std::optional<ConversationRecord>> LoadRecord(ReadModelStore& store, cons
   return std::optional(std::move(*record));
 }
 
-Result<std::vector<json::object>> LoadItems(ReadModelStore& store, const std::string& id,
-                                            const json::storage_ptr& sp) {
-  const std::string prefix = ItemPrefix(id);
-  std::vector<json::object> items;
+Result<std::vector<Entry>> LoadEntries(ReadModelStore& store, const std::string& id) {
+  const std::string prefix = EntryPrefix(id);
+  std::vector<Entry> entries;
   constexpr std::size_t kPage = 512;
   for (std::string start;;) {
     auto rows = store.Scan(ConversationProjection::kName, prefix, start, kPage);
     if (!rows.ok()) return rows.error();
-    for (const auto& [key, value] : *rows) items.push_back(json::parse(value, sp).as_object());
-    if (rows->size() < kPage) return items;
+    for (const auto& [key, value] : *rows) {
+      auto entry = DecodeEntry(value);
+      if (!entry.ok()) return entry.error();
+      entries.push_back(std::move(*entry));
+    }
+    if (rows->size() < kPage) return entries;
     start = rows->back().first + '\0';
   }
 }
 
-Result<std::optional<json::object>> LoadItem(ReadModelStore& store, const std::string& id,
-                                             std::uint64_t ordinal) {
-  auto stored = store.Get(ConversationProjection::kName, ItemKey(id, ordinal));
+Result<std::optional<Entry>> LoadEntry(ReadModelStore& store, const std::string& id, std::uint64_t ordinal) {
+  auto stored = store.Get(ConversationProjection::kName, EntryKey(id, ordinal));
   if (!stored.ok()) return stored.error();
-  if (!stored->has_value()) return std::optional<json::object>();
-  return std::optional(json::parse(**stored).as_object());
+  if (!stored->has_value()) return std::optional<Entry>();
+  auto entry = DecodeEntry(**stored);
+  if (!entry.ok()) return entry.error();
+  return std::optional(std::move(*entry));
 }
 
-Result<ConversationPage> ListConversations(ReadModelStore& store, const std::string& firm,
-                                           const std::string& dossier, const std::string& cursor,
-                                           std::size_t limit) {
-  const std::string prefix = ListPrefix(firm, dossier);
-  // The cursor is the last index key returned; start just after it.
-  const std::string start = cursor.empty() ? "" : prefix + cursor + '\0';
-  auto rows = store.Scan(ConversationProjection::kName, prefix, start, limit);
-  if (!rows.ok()) return rows.error();
-  ConversationPage page;
-  page.records.reserve(rows->size());
-  for (const auto& [key, value] : *rows) {
-    auto record = DecodeRecord(value, /*item_ids=*/false);
-    if (!record.ok()) return record.error();
-    page.records.emplace_back(key.substr(prefix.size()), std::move(*record));
+Result<std::vector<ConversationRecord>> DossierConversations(ReadModelStore& store, const std::string& firm,
+                                                             const std::string& dossier) {
+  const std::string prefix = DossierPrefix(firm, dossier);
+  std::vector<ConversationRecord> records;
+  constexpr std::size_t kPage = 512;
+  for (std::string start;;) {
+    auto rows = store.Scan(ConversationProjection::kName, prefix, start, kPage);
+    if (!rows.ok()) return rows.error();
+    for (const auto& [key, value] : *rows) {
+      auto record = DecodeRecord(value, /*item_ids=*/false);
+      if (!record.ok()) return record.error();
+      records.push_back(std::move(*record));
+    }
+    if (rows->size() < kPage) break;
+    start = rows->back().first + '\0';
   }
-  if (rows->size() == limit) page.next_cursor = rows->back().first.substr(prefix.size());
-  return page;
+  std::sort(records.begin(), records.end(), [](const ConversationRecord& a, const ConversationRecord& b) {
+    return ListCursor::Of(a).Precedes(b);
+  });
+  return records;
+}
+
+ListCursor ListCursor::Of(const ConversationRecord& record) {
+  return {record.state.last_activity_at, record.state.id};
+}
+
+std::optional<ListCursor> ListCursor::Parse(std::string_view text) {
+  const auto dot = text.find('.');
+  if (dot == std::string_view::npos || dot + 1 == text.size()) return std::nullopt;
+  ListCursor cursor;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + dot, cursor.last_activity);
+  if (ec != std::errc() || end != text.data() + dot) return std::nullopt;
+  cursor.id = std::string(text.substr(dot + 1));
+  return cursor;
+}
+
+std::string ListCursor::ToString() const {
+  return std::to_string(last_activity) + "." + id;
+}
+
+bool ListCursor::Precedes(const ConversationRecord& record) const {
+  const Micros at = record.state.last_activity_at;
+  return at < last_activity || (at == last_activity && record.state.id > id);
 }
 
 }  // namespace parley::projections

@@ -325,6 +325,19 @@ TEST_F(ConversationsApiTest, ListsPageNewestActivityFirst) {
   ASSERT_EQ(seen.size(), 5u);
   EXPECT_EQ(seen[0], ids[1]) << "the one with the newest message comes first";
   EXPECT_EQ(seen[1], ids[4]);
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), 5u) << "no conversation twice";
+  // Activity between pages moves a conversation to the front; the next
+  // page still continues after the last one shown, with no repeat.
+  auto first = Get("/v1/dossiers/d-104/conversations?limit=2", "u-c1").json();
+  ASSERT_EQ(Post("/v1/conversations/" + ids[0] + "/messages", R"({"body":"encore"})", "u-cmc").status, 201u);
+  auto second = Get("/v1/dossiers/d-104/conversations?limit=2&cursor=" +
+                        std::string(first.at("next_cursor").as_string()),
+                    "u-c1")
+                    .json();
+  for (const auto& item : second.at("items").as_array()) {
+    for (const auto& shown : first.at("items").as_array()) EXPECT_NE(item.at("id"), shown.at("id"));
+  }
+  EXPECT_EQ(Get("/v1/dossiers/d-104/conversations?cursor=nonsense", "u-c1").status, 400u);
 }
 
 }  // namespace

@@ -97,6 +97,23 @@ TEST(JwtTest, RefusesMalformedTokens) {
   ExpectRefused(token + "A");  // a longer, non-canonical signature
 }
 
+TEST(JwtTest, VerifiedTokensStillExpireAndForgeriesAreNeverRemembered) {
+  VerifiedTokens tokens;
+  const std::string token = SignJwt(GoodClaims(), kSecret);
+  const Micros now = kNow;
+  for (int i = 0; i < 2; ++i) {
+    auto claims = tokens.Verify(token, kSecret, now);
+    ASSERT_TRUE(claims.ok());
+    EXPECT_EQ(claims->subject, "u-cmc");
+  }
+  const Micros after_exp = GoodClaims().at("exp").as_int64() * 1'000'000 + 1;
+  auto expired = tokens.Verify(token, kSecret, after_exp);
+  ASSERT_FALSE(expired.ok());
+  EXPECT_EQ(expired.error().code, ErrorCode::kUnauthenticated);
+  const std::string forged = token.substr(0, token.rfind('.') + 1) + Base64UrlEncode(std::string(32, 'x'));
+  for (int i = 0; i < 2; ++i) EXPECT_FALSE(tokens.Verify(forged, kSecret, now).ok());
+}
+
 TEST(JwtTest, Base64UrlRoundTrips) {
   for (std::string s : {"", "f", "fo", "foo", "foob", "\xff\xfe\x00\x01"}) {
     auto back = Base64UrlDecode(Base64UrlEncode(s));

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <ctime>
+
 namespace parley {
 namespace {
 
@@ -14,6 +17,26 @@ TEST(ClockTest, FormatsAndParsesRfc3339) {
   for (const char* bad : {"", "2026-11-22", "2026-11-22T09:14:03", "2026-13-22T09:14:03Z",
                           "2026-11-22T09:14:03Zx", "yesterday"}) {
     EXPECT_FALSE(ParseRfc3339(bad).has_value()) << bad;
+  }
+}
+
+TEST(ClockTest, FormatsEveryDayAndTimeLikeTheCLibrary) {
+  // Every day from 1970 to 2100 at a changing time of day, and instants
+  // before 1970, against gmtime_r.
+  for (Micros at = -86'400'000'000LL * 400 + 7; at < 4'102'444'800'000'000LL; at += 86'399'999'937LL) {
+    std::time_t seconds = static_cast<std::time_t>(at / 1'000'000);
+    Micros rest = at % 1'000'000;
+    if (rest < 0) {
+      rest += 1'000'000;
+      --seconds;
+    }
+    std::tm tm{};
+    gmtime_r(&seconds, &tm);
+    char expected[32];
+    std::snprintf(expected, sizeof expected, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(rest / 1000));
+    ASSERT_EQ(FormatRfc3339(at), expected) << at;
+    ASSERT_EQ(ParseRfc3339(expected), at - rest % 1000) << expected;
   }
 }
 

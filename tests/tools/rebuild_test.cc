@@ -31,14 +31,14 @@ TEST(RebuildTest, RebuiltReadModelsEqualTheLiveOnesAndADifferenceIsNamed) {
     ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), data + "/projections", &raw).ok());
     std::unique_ptr<rocksdb::DB> db(raw);
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}));
-    const std::string prefix = std::string("dconversations\0sum/", 19);
+    const std::string prefix = std::string("dconversations\0conv/", 20);
     it->Seek(prefix);
     ASSERT_TRUE(it->Valid() && it->key().starts_with(prefix));
     ASSERT_TRUE(db->Put({}, it->key(), "{\"tampered\":true}").ok());
   }
   ProgramRun caught = Execute({PARLEY_REBUILD, "--data", data, "--check"});
   EXPECT_EQ(caught.status, 1);
-  EXPECT_NE(caught.out.find("conversations differs: value of key sum/"), std::string::npos) << caught.out;
+  EXPECT_NE(caught.out.find("conversations differs: value of key conv/"), std::string::npos) << caught.out;
 
   ProgramRun repaired = Execute({PARLEY_REBUILD, "--data", data});
   EXPECT_EQ(repaired.status, 0) << repaired.out;
