@@ -27,6 +27,8 @@ class ConversationProjection final : public Projection {
  public:
   static constexpr const char* kName = "conversations";
   std::string name() const override { return kName; }
+  // 2: records and entries as FlatBuffers (1 kept a JSON document each).
+  std::uint32_t format() const override { return 2; }
   Result<void> Apply(const eventstore::EventView& event, ReadModelWriter& writer) override;
 };
 

@@ -38,6 +38,14 @@ Result<void> Projector::ApplyPage(const std::vector<eventstore::RecordedEvent>& 
 }
 
 Result<void> Projector::CatchUp(const std::function<void(std::uint64_t)>& progress) {
+  // A read model stored in another format than its projection's is
+  // dropped and rebuilt from the log (which is the truth).
+  for (Projection* p : projections_) {
+    auto stored = store_.Format(p->name());
+    if (!stored.ok()) return stored.error();
+    if (*stored == p->format()) continue;
+    if (auto reset = store_.Reset(p->name(), p->format()); !reset.ok()) return reset;
+  }
   auto lowest = LowestCheckpoint();
   if (!lowest.ok()) return lowest.error();
   {

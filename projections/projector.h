@@ -40,6 +40,10 @@ class Projection {
   virtual ~Projection() = default;
   // Stable name, part of every key (letters, digits, '_').
   virtual std::string name() const = 0;
+  // The layout of its keys and values. Raise it with any change to them:
+  // the projector then drops the stored read model and rebuilds it from
+  // position 0, so that no data directory keeps an old layout.
+  virtual std::uint32_t format() const { return 1; }
   virtual Result<void> Apply(const eventstore::EventView& event, ReadModelWriter& writer) = 0;
   // Called once the batch holding what Apply wrote is stored, so that a
   // projection that tells others of changes does so only when they can
@@ -63,6 +67,11 @@ class ReadModelStore {
                                                                         std::size_t limit) = 0;
   // The last position applied to `projection` (0: none).
   virtual Result<std::uint64_t> Checkpoint(std::string_view projection) = 0;
+  // The format the stored data of `projection` has (0: none recorded).
+  virtual Result<std::uint32_t> Format(std::string_view projection) = 0;
+  // Drops every key and the checkpoint of `projection`, and records that
+  // its data will be in `format`, in one atomic batch.
+  virtual Result<void> Reset(std::string_view projection, std::uint32_t format) = 0;
   // SHA-256 over every key and value of `projection`, in key order, and
   // its checkpoint: equal digests mean equal read models.
   virtual Result<Sha256Digest> Digest(std::string_view projection) = 0;

@@ -34,6 +34,12 @@ std::string CheckpointKey(std::string_view projection) {
   return key;
 }
 
+std::string FormatKey(std::string_view projection) {
+  std::string key = "f";
+  key.append(projection);
+  return key;
+}
+
 Error FromStatus(const rocksdb::Status& s, std::string_view what) {
   return Error::Internal(std::string(what) + ": " + s.ToString());
 }
@@ -100,6 +106,29 @@ class RocksReadModelStore final : public ReadModelStore {
     auto position = eventstore::keys::DecodeU64(value);
     if (!position) return Error::Corruption("bad checkpoint of " + std::string(projection), 0);
     return *position;
+  }
+
+  Result<std::uint32_t> Format(std::string_view projection) override {
+    std::string value;
+    auto s = db_->Get(rocksdb::ReadOptions(), FormatKey(projection), &value);
+    if (s.IsNotFound()) return std::uint32_t{0};
+    if (!s.ok()) return FromStatus(s, "cannot read a projection's format");
+    auto format = eventstore::keys::DecodeU64(value);
+    if (!format) return Error::Corruption("bad format of " + std::string(projection), 0);
+    return static_cast<std::uint32_t>(*format);
+  }
+
+  Result<void> Reset(std::string_view projection, std::uint32_t format) override {
+    std::string end = DataPrefix(projection);
+    end.back() = '\1';  // just past every "d<name>\0..." key
+    rocksdb::WriteBatch batch;
+    batch.DeleteRange(DataPrefix(projection), end).PermitUncheckedError();
+    batch.Delete(CheckpointKey(projection)).PermitUncheckedError();
+    batch.Put(FormatKey(projection), eventstore::keys::EncodeU64(format)).PermitUncheckedError();
+    auto s = db_->Write(rocksdb::WriteOptions(), &batch);
+    if (!s.ok()) return FromStatus(s, "cannot reset a read model");
+    checkpoints_.erase(std::string(projection));
+    return {};
   }
 
   Result<Sha256Digest> Digest(std::string_view projection) override {

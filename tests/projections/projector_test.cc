@@ -41,6 +41,20 @@ class Picky final : public Projection {
   }
 };
 
+// StreamCounts in a later layout: its keys change, so its format does.
+class StreamCountsV2 final : public Projection {
+ public:
+  std::string name() const override { return "stream_counts"; }
+  std::uint32_t format() const override { return 2; }
+  Result<void> Apply(const eventstore::EventView& event, ReadModelWriter& writer) override {
+    const std::string key = "v2/" + std::string(event.stream());
+    auto current = writer.Get(key);
+    if (!current.ok()) return current.error();
+    writer.Put(key, std::to_string((current->has_value() ? std::stol(**current) : 0) + 1));
+    return {};
+  }
+};
+
 class ProjectorTest : public ::testing::Test {
  protected:
   ProjectorTest() {
@@ -144,6 +158,31 @@ TEST_F(ProjectorTest, AnEventAProjectionCannotApplyStopsItWithoutMovingItsCheckp
   EXPECT_NE(projector.failure()->message.find("picky at position 3"), std::string::npos);
   EXPECT_EQ(*models->Checkpoint("picky"), 2u);
   EXPECT_EQ(*models->Checkpoint("stream_counts"), 2u) << "the whole batch is refused, atomically";
+}
+
+TEST_F(ProjectorTest, ANewFormatDropsTheOldReadModelAndRebuildsItFromTheLog) {
+  Append("a", 4);
+  Append("b", 2);
+  auto models = OpenModels();
+  {
+    StreamCounts counts;
+    Projector projector(*log_, *models, {&counts});
+    ASSERT_TRUE(projector.CatchUp().ok());
+  }
+  EXPECT_EQ(**models->Get("stream_counts", "count/a"), "4");
+  EXPECT_EQ(*models->Format("stream_counts"), 1u);
+  StreamCountsV2 v2;
+  Projector projector(*log_, *models, {&v2});
+  ASSERT_TRUE(projector.CatchUp().ok());
+  EXPECT_EQ(*models->Format("stream_counts"), 2u);
+  EXPECT_FALSE(models->Get("stream_counts", "count/a")->has_value()) << "the old layout is gone";
+  EXPECT_EQ(**models->Get("stream_counts", "v2/a"), "4") << "rebuilt from position 0";
+  EXPECT_EQ(**models->Get("stream_counts", "v2/b"), "2");
+  EXPECT_EQ(*models->Checkpoint("stream_counts"), 6u);
+  // Same format again: nothing is dropped, nothing applied twice.
+  Projector again(*log_, *models, {&v2});
+  ASSERT_TRUE(again.CatchUp().ok());
+  EXPECT_EQ(**models->Get("stream_counts", "v2/a"), "4");
 }
 
 }  // namespace
