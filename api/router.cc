@@ -40,7 +40,7 @@ Result<Claims> Authenticate(Services& services, const Request& request) {
   if (value.size() <= kBearer.size() || !value.starts_with(kBearer)) {
     return Error::Unauthenticated("A bearer token is required.");
   }
-  return services.tokens.Verify(value.substr(kBearer.size()), services.jwt_secret, services.clock.Now());
+  return services.tokens.Verify(value.substr(kBearer.size()), services.jwt_secret, services.token_clock.Now());
 }
 
 // The value of `name` in the query string (no percent-decoding: the values
@@ -229,6 +229,19 @@ const std::vector<RouteEntry>& Table() {
        [](Services& s, const Request& r, const Caller& c, const Params& p) {
          return WithBody(r, false, [&](const json::object& b) {
            return Written(r, s.service.PutDossier(c, p[0], p[1], b));
+         });
+       }},
+      {V::post, "/v1/admin/clock", true,
+       [](Services& s, const Request& r, const Caller& c, const Params&) {
+         if (!s.test_clock) return NotFound(r);
+         if (auto allowed = s.service.AuthorizeClock(c); !allowed.ok()) return Fail(r, allowed.error());
+         return WithBody(r, false, [&](const json::object& b) {
+           const json::value* now = b.if_contains("now");
+           const auto to = now && now->is_string() ? ParseRfc3339(now->as_string()) : std::nullopt;
+           if (!to) return Fail(r, Error::InvalidArgument("\"now\" is an RFC 3339 time."));
+           if (*to != s.test_clock->Now() && !s.test_clock->AdvanceTo(*to))
+             return Fail(r, Error::Conflict("The test clock only moves forward.", 0));
+           return JsonResponse(r, http::status::ok, {{"now", FormatRfc3339(s.test_clock->Now())}});
          });
        }},
       {V::get, "/v1/inbox", true,

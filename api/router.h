@@ -19,10 +19,14 @@ struct Services {
   eventstore::EventStore& store;
   Service& service;
   std::string jwt_secret;
-  const Clock& clock;
+  // What tokens' `exp` is checked against: the wall clock, even under
+  // --test-clock (tokens are real credentials; the test clock moves
+  // business time for reminders and nudges).
+  const Clock& token_clock;
   Metrics* metrics = nullptr;                         // GET /metrics, and timing of every request
   const projections::Projector* projector = nullptr;  // for the projection lag
   VerifiedTokens tokens{};                            // bearer tokens verified before
+  ManualClock* test_clock = nullptr;                  // parleyd --test-clock: POST /v1/admin/clock moves it
 };
 
 Response Route(Services& services, const Request& request);

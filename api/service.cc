@@ -59,6 +59,13 @@ Result<domain::Directory> Service::AuthorizeAdmin(const Claims& caller, const st
   return directory;
 }
 
+Result<void> Service::AuthorizeClock(const Claims& caller) {
+  if (caller.platform_admin) return {};
+  auto directory = AuthorizeAdmin(caller, caller.firm);
+  if (!directory.ok()) return directory.error();
+  return {};
+}
+
 namespace {
 
 // Runs a directory command on the firm's directory stream.

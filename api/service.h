@@ -59,6 +59,9 @@ class Service {
   Result<Written> PutDossier(const Claims& caller, const std::string& firm, const std::string& dossier,
                              const boost::json::object& body);
 
+  // POST /v1/admin/clock: platform tokens, or admins of their own firm.
+  Result<void> AuthorizeClock(const Claims& caller);
+
   // Conversations (SPEC sections 2-4); ids are the server's.
   Result<Written> StartConversation(const Caller& caller, const std::string& dossier,
                                     const boost::json::object& body);

@@ -1,6 +1,7 @@
 // parleyd: the Parley server. See SPEC.md section 10 and the README.
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 
 #include "api/router.h"
 #include "api/server.h"
@@ -40,8 +41,14 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // --test-clock: time stands still until POST /v1/admin/clock moves it.
+  std::optional<ManualClock> test_clock;
+  if (flags.Has("test-clock")) test_clock.emplace(SystemClock::Instance().Now());
+  const Clock& clock = test_clock ? static_cast<const Clock&>(*test_clock) : SystemClock::Instance();
+
   eventstore::RocksDbStoreOptions store_options;
   store_options.path = data + "/log";
+  store_options.clock = &clock;
   auto store = eventstore::OpenRocksDbStore(store_options);
   if (!store.ok()) {
     std::cerr << "parleyd: " << store.error().message << "\n";
@@ -58,10 +65,10 @@ int main(int argc, char** argv) {
     std::cerr << "parleyd: cannot bring the read models up to date: " << started.error().message << "\n";
     return 1;
   }
-  const Clock& clock = SystemClock::Instance();
   api::Service service(**store, **models, projector, all.directory(), clock);
   api::Metrics metrics;
-  api::Services services{**store, service, secret, clock, &metrics, &projector};
+  api::Services services{**store, service, secret, SystemClock::Instance(), &metrics, &projector};
+  if (test_clock) services.test_clock = &*test_clock;
   api::Server server(server_options, [&](const api::Request& r) { return api::Route(services, r); });
   auto port = server.Listen();
   if (!port.ok()) {

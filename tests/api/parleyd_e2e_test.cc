@@ -47,6 +47,53 @@ TEST_F(ParleydTest, ServesItsOpenApiDocumentAndNamesTheMethodsAPathTakes) {
   EXPECT_EQ(wrong_v1.headers["Allow"], "POST");
 }
 
+TEST_F(ParleydTest, ATestClockMovesOnlyForwardAndOnlyWhenAsked) {
+  const std::string body = R"({"now":"2030-01-15T08:00:00Z"})";
+  const auto json_headers = [](const std::string& token) {
+    auto h = testing::Bearer(token);
+    h["Content-Type"] = "application/json";
+    return h;
+  };
+  {
+    testing::ParleydProcess plain(dir_.str("plain"));
+    testing::HttpClient client(plain.port());
+    EXPECT_EQ(
+        client.Request(http::verb::post, "/v1/admin/clock", body, json_headers(testing::PlatformToken()))
+            .status,
+        404u)
+        << "without --test-clock the path does not exist";
+  }
+  testing::ParleydProcess server(dir_.str("data"), {"--test-clock"});
+  testing::HttpClient client(server.port());
+  auto moved =
+      client.Request(http::verb::post, "/v1/admin/clock", body, json_headers(testing::PlatformToken()));
+  ASSERT_EQ(moved.status, 200u) << moved.body;
+  EXPECT_EQ(moved.json().at("now").as_string(), "2030-01-15T08:00:00.000Z");
+  auto back = client.Request(http::verb::post, "/v1/admin/clock", R"({"now":"2029-01-01T00:00:00Z"})",
+                             json_headers(testing::PlatformToken()));
+  EXPECT_EQ(back.status, 409u);
+  // Events take the clock's time.
+  auto put = [&](const std::string& path, const std::string& json) {
+    return client.Request(http::verb::put, path, json, json_headers(testing::PlatformToken())).status;
+  };
+  ASSERT_EQ(put("/v1/admin/firms/f1", R"({"name":"Cabinet"})"), 201u);
+  ASSERT_EQ(
+      put("/v1/admin/firms/f1/users/u-m", R"({"kind":"staff","name":"Marc","email":"m@c.example","role":"expert_comptable"})"),
+      201u);
+  ASSERT_EQ(put("/v1/admin/firms/f1/dossiers/d-1", R"({"name":"Dossier","staff":["u-m"]})"), 201u);
+  auto started = client.Request(http::verb::post, "/v1/dossiers/d-1/conversations",
+                                R"({"subject":"Bilan","body":"Bonjour"})",
+                                json_headers(testing::UserToken("u-m", "f1")));
+  ASSERT_EQ(started.status, 201u) << started.body;
+  EXPECT_EQ(started.json().at("created_at").as_string(), "2030-01-15T08:00:00.000Z");
+  // Staff may not move it.
+  EXPECT_EQ(client
+                .Request(http::verb::post, "/v1/admin/clock", R"({"now":"2031-01-01T00:00:00Z"})",
+                         json_headers(testing::UserToken("u-m", "f1")))
+                .status,
+            403u);
+}
+
 TEST_F(ParleydTest, UnknownPathIsA404WithTheSpecErrorBody) {
   testing::ParleydProcess server(dir_.str("data"));
   testing::HttpClient client(server.port());
