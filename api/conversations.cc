@@ -42,7 +42,8 @@ json::storage_ptr RequestArena() {
   return json::make_shared_resource<json::monotonic_resource>();
 }
 
-json::object Author(const Service::Party& party, const projections::Entry& entry, const json::storage_ptr& sp) {
+json::object Author(const Service::Party& party, const projections::Entry& entry,
+                    const json::storage_ptr& sp) {
   const domain::UserDefined* user = party.directory->User(entry.author);
   return json::object({{"id", entry.author},
                        {"side", domain::ToString(entry.side)},
@@ -308,8 +309,11 @@ Result<Written> Service::StartConversation(const Caller& caller, const std::stri
                                            const json::object& body) {
   auto party = Resolve(caller);
   if (!party.ok()) return party.error();
-  auto access = party->directory->AccessFor(dossier);
-  if (!access) return Error::NotFound("There is no such dossier.");
+  auto found = party->directory->AccessFor(dossier);
+  if (!found) return Error::NotFound("There is no such dossier.");
+  // Who takes part by default comes from each staff user's settings.
+  auto access = WithParticipation(*party, std::move(*found));
+  if (!access.ok()) return access.error();
   const Micros now = clock_.Now();
   domain::StartConversation command;
   command.conversation = NewResourceId(caller, "c_", now);

@@ -40,7 +40,8 @@ Result<Claims> Authenticate(Services& services, const Request& request) {
   if (value.size() <= kBearer.size() || !value.starts_with(kBearer)) {
     return Error::Unauthenticated("A bearer token is required.");
   }
-  return services.tokens.Verify(value.substr(kBearer.size()), services.jwt_secret, services.token_clock.Now());
+  return services.tokens.Verify(value.substr(kBearer.size()), services.jwt_secret,
+                                services.token_clock.Now());
 }
 
 // The value of `name` in the query string (no percent-decoding: the values
@@ -247,6 +248,28 @@ const std::vector<RouteEntry>& Table() {
       {V::get, "/v1/inbox", true,
        [](Services& s, const Request& r, const Caller& c, const Params&) {
          return Read(r, s.service.Inbox(c));
+       }},
+      {V::get, "/v1/me/settings", true,
+       [](Services& s, const Request& r, const Caller& c, const Params&) {
+         return Read(r, s.service.GetSettings(c));
+       }},
+      {V::put, "/v1/me/settings", true,
+       [](Services& s, const Request& r, const Caller& c, const Params&) {
+         return WithBody(r, false,
+                         [&](const json::object& b) { return Written(r, s.service.PutSettings(c, b)); });
+       }},
+      {V::get, "/v1/me/participation", true,
+       [](Services& s, const Request& r, const Caller& c, const Params&) {
+         return Read(r, s.service.GetParticipation(c));
+       }},
+      {V::put, "/v1/me/participation", true,
+       [](Services& s, const Request& r, const Caller& c, const Params&) {
+         return WithBody(r, false,
+                         [&](const json::object& b) { return Written(r, s.service.PutParticipation(c, b)); });
+       }},
+      {V::get, "/v1/dossiers/{d}/recipients", true,
+       [](Services& s, const Request& r, const Caller& c, const Params& p) {
+         return Read(r, s.service.Recipients(c, p[0]));
        }},
       {V::get, "/v1/dossiers/{d}/conversations", true, ListConversations},
       {V::post, "/v1/dossiers/{d}/conversations", true,

@@ -16,6 +16,7 @@
 #include "common/result.h"
 #include "domain/conversation.h"
 #include "domain/directory.h"
+#include "domain/settings.h"
 #include "eventstore/event_store.h"
 #include "projections/conversation_projection.h"
 #include "projections/directory_projection.h"
@@ -92,6 +93,14 @@ class Service {
   Result<Written> AddParticipant(const Caller& caller, const std::string& conversation,
                                  const boost::json::object& body);
 
+  // Settings (SPEC section 6): GET/PUT /v1/me/settings and
+  // /v1/me/participation, GET /v1/dossiers/{d}/recipients.
+  Result<boost::json::object> GetSettings(const Claims& caller);
+  Result<Written> PutSettings(const Caller& caller, const boost::json::object& body);
+  Result<boost::json::object> GetParticipation(const Claims& caller);
+  Result<Written> PutParticipation(const Caller& caller, const boost::json::object& body);
+  Result<boost::json::object> Recipients(const Claims& caller, const std::string& dossier);
+
   // Audit (SPEC section 8), for managers and compliance service accounts:
   // every event in log order, `limit` per page from `cursor`.
   Result<boost::json::object> ConversationHistory(const Claims& caller, const std::string& conversation,
@@ -113,6 +122,12 @@ class Service {
       const Party& party, const domain::DossierAccess& access, const std::string& conversation,
       const domain::Command& command, const Caller* preconditions = nullptr,
       const projections::ConversationRecord* known = nullptr);
+  // The dossier with its default participants from every staff user's
+  // settings (for a new conversation and the recipient picker).
+  Result<domain::DossierAccess> WithParticipation(const Party& party, domain::DossierAccess access);
+  // Runs a settings command on the party's own settings.
+  Result<domain::UserSettings> RunSettings(const Party& party, const domain::SettingsCommand& command,
+                                           const Caller& caller);
   // The dossier if the party works on it (staff) or belongs to it (client).
   Result<domain::DossierAccess> DossierFor(const Party& party, const std::string& dossier);
   // Calls `visit` for each conversation of the dossier the party may see,

@@ -25,6 +25,11 @@ std::string Str(const String* s) {
   return s == nullptr ? std::string() : s->str();
 }
 
+// An optional FlatBuffers scalar: absent stays absent.
+std::optional<bool> Flag(flatbuffers::Optional<bool> value) {
+  return value ? std::optional<bool>(*value) : std::nullopt;
+}
+
 std::vector<std::string> Strings(const Vector<Offset<String>>* list) {
   std::vector<std::string> out;
   if (list != nullptr) {
@@ -269,6 +274,53 @@ Result<DirectoryEvent> DecodeDirectoryEvent(std::string_view type, std::uint32_t
             }
             return d;
           }),
+  };
+  return Decode(decoders, type, schema_version, payload);
+}
+
+std::string EncodeEvent(const SettingsEvent& event) {
+  FlatBufferBuilder fbb(256);
+  auto str = [&](const std::string& s) { return fbb.CreateString(s); };
+  Offset<void> root;
+  if (const auto* e = std::get_if<NotificationsSet>(&event)) {
+    auto firm = str(e->firm), user = str(e->user), language = str(e->language);
+    root =
+        fb::CreateNotificationsSet(fbb, firm, user, static_cast<fb::Frequency>(e->frequency), language, e->at)
+            .Union();
+  } else {
+    const auto& p = std::get<ParticipationSet>(event);
+    auto firm = str(p.firm), user = str(p.user), dossier = str(p.dossier);
+    fb::ParticipationSetBuilder b(fbb);
+    b.add_firm(firm);
+    b.add_user(user);
+    b.add_dossier(dossier);
+    if (p.for_accountant) b.add_for_accountant(*p.for_accountant);
+    if (p.for_entrepreneur) b.add_for_entrepreneur(*p.for_entrepreneur);
+    b.add_at(p.at);
+    root = b.Finish().Union();
+  }
+  fbb.Finish(root);
+  return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+}
+
+Result<SettingsEvent> DecodeSettingsEvent(std::string_view type, std::uint32_t schema_version,
+                                          std::string_view payload) {
+  static const Decoders<SettingsEvent> decoders = {
+      Entry<SettingsEvent, fb::NotificationsSet>(
+          "NotificationsSet",
+          [](const fb::NotificationsSet& t) -> SettingsEvent {
+            return NotificationsSet{Str(t.firm()), Str(t.user()), static_cast<Frequency>(t.frequency()),
+                                    Str(t.language()), t.at()};
+          }),
+      Entry<SettingsEvent, fb::ParticipationSet>("ParticipationSet",
+                                                 [](const fb::ParticipationSet& t) -> SettingsEvent {
+                                                   return ParticipationSet{Str(t.firm()),
+                                                                           Str(t.user()),
+                                                                           Str(t.dossier()),
+                                                                           Flag(t.for_accountant()),
+                                                                           Flag(t.for_entrepreneur()),
+                                                                           t.at()};
+                                                 }),
   };
   return Decode(decoders, type, schema_version, payload);
 }

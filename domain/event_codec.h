@@ -8,6 +8,7 @@
 
 #include "common/result.h"
 #include "domain/conversation.h"
+#include "domain/settings.h"
 
 namespace parley::domain {
 
@@ -15,11 +16,14 @@ inline constexpr std::uint32_t kEventSchemaVersion = 1;
 
 std::string EncodeEvent(const Event& event);
 std::string EncodeEvent(const DirectoryEvent& event);
+std::string EncodeEvent(const SettingsEvent& event);
 
 // Verifies `payload` with the FlatBuffers Verifier before reading it; an
 // unknown type or version, or bytes that do not verify, are kCorruption.
 Result<Event> DecodeEvent(std::string_view type, std::uint32_t schema_version, std::string_view payload);
 Result<DirectoryEvent> DecodeDirectoryEvent(std::string_view type, std::uint32_t schema_version,
                                             std::string_view payload);
+Result<SettingsEvent> DecodeSettingsEvent(std::string_view type, std::uint32_t schema_version,
+                                          std::string_view payload);
 
 }  // namespace parley::domain

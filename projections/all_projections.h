@@ -9,19 +9,21 @@
 #include "projections/directory_projection.h"
 #include "projections/history_projection.h"
 #include "projections/projector.h"
+#include "projections/settings_projection.h"
 
 namespace parley::projections {
 
 class AllProjections {
  public:
   // The raw pointers the Projector takes; owned by this object.
-  std::vector<Projection*> list() { return {&directory_, &conversations_, &history_}; }
+  std::vector<Projection*> list() { return {&directory_, &conversations_, &history_, &settings_}; }
   const DirectoryProjection& directory() const { return directory_; }
 
  private:
   DirectoryProjection directory_;
   ConversationProjection conversations_;
   HistoryProjection history_;
+  SettingsProjection settings_;
 };
 
 }  // namespace parley::projections
