@@ -214,23 +214,6 @@ struct CounterTally {
   }
 };
 
-// A new id, or under an Idempotency-Key the same one on every retry.
-std::string NewResourceId(const Caller& caller, std::string_view prefix, Micros now) {
-  if (caller.idempotency_scope.empty()) return NewId(prefix, now);
-  return Idempotency{caller.idempotency_scope, caller.body_sha}.Id(prefix, 1000);
-}
-
-Result<std::vector<std::string>> StringList(const json::object& body, std::string_view name) {
-  auto list = ArrayField(body, name);
-  if (!list.ok()) return list.error();
-  std::vector<std::string> out;
-  for (const auto& v : **list) {
-    if (!v.is_string()) return Error::InvalidArgument("\"" + std::string(name) + "\" is a list of user ids.");
-    out.emplace_back(v.as_string());
-  }
-  return out;
-}
-
 Result<std::vector<domain::AttachmentRef>> AttachmentList(const json::object& body) {
   auto list = ArrayField(body, "attachments");
   if (!list.ok()) return list.error();
@@ -305,25 +288,13 @@ Result<projections::ConversationRecord> Service::RunConversation(
   return std::move(**record);
 }
 
-Result<Written> Service::StartConversation(const Caller& caller, const std::string& dossier,
-                                           const json::object& body) {
-  auto party = Resolve(caller);
-  if (!party.ok()) return party.error();
-  auto found = party->directory->AccessFor(dossier);
-  if (!found) return Error::NotFound("There is no such dossier.");
-  // Who takes part by default comes from each staff user's settings.
-  auto access = WithParticipation(*party, std::move(*found));
-  if (!access.ok()) return access.error();
+Result<domain::StartConversation> Service::StartCommand(const Party& party,
+                                                        const domain::DossierAccess& access,
+                                                        const Caller& caller, const json::object& body) {
   const Micros now = clock_.Now();
   domain::StartConversation command;
   command.conversation = NewResourceId(caller, "c_", now);
   command.message = NewResourceId(caller, "m_", now);
-  for (auto [field, target, required] :
-       {std::tuple{"subject", &command.subject, true}, std::tuple{"body", &command.body, false}}) {
-    auto value = StringField(body, field, required);
-    if (!value.ok()) return value.error();
-    *target = *value;
-  }
   if (const json::value* audience = body.if_contains("audience"); audience && !audience->is_null()) {
     if (audience->is_object()) {
       auto user = StringField(audience->as_object(), "user", true);
@@ -332,6 +303,21 @@ Result<Written> Service::StartConversation(const Caller& caller, const std::stri
     } else if (!audience->is_string() || audience->as_string() != "dossier") {
       return Error::InvalidArgument("\"audience\" is \"dossier\" or {\"user\": id}.");
     }
+  }
+  // From a template, the rendered subject and body, unless given too.
+  const json::value* from_template = body.if_contains("template");
+  if (from_template && !from_template->is_null()) {
+    auto rendered = RenderTemplate(party, access, *from_template, command.audience.user);
+    if (!rendered.ok()) return rendered.error();
+    command.subject = std::move(rendered->subject);
+    command.body = std::move(rendered->body);
+  }
+  const bool templated = from_template && !from_template->is_null();
+  for (auto [field, target, required] :
+       {std::tuple{"subject", &command.subject, !templated}, std::tuple{"body", &command.body, false}}) {
+    auto value = StringField(body, field, required);
+    if (!value.ok()) return value.error();
+    if (body.contains(field) && !body.at(field).is_null()) *target = *value;
   }
   auto participants = StringList(body, "staff_participants");
   auto mentions = StringList(body, "mentions");
@@ -361,9 +347,23 @@ Result<Written> Service::StartConversation(const Caller& caller, const std::stri
     if (!count.ok()) return count.error();
     command.reminders = {enabled ? enabled->as_bool() : true, *every, *count};
   }
-  auto record = RunConversation(*party, *access, command.conversation, command, &caller);
+  return command;
+}
+
+Result<Written> Service::StartConversation(const Caller& caller, const std::string& dossier,
+                                           const json::object& body) {
+  auto party = Resolve(caller);
+  if (!party.ok()) return party.error();
+  auto found = party->directory->AccessFor(dossier);
+  if (!found) return Error::NotFound("There is no such dossier.");
+  // Who takes part by default comes from each staff user's settings.
+  auto access = WithParticipation(*party, std::move(*found));
+  if (!access.ok()) return access.error();
+  auto command = StartCommand(*party, *access, caller, body);
+  if (!command.ok()) return command.error();
+  auto record = RunConversation(*party, *access, command->conversation, *command, &caller);
   if (!record.ok()) return record.error();
-  auto entries = projections::LoadEntries(models_, command.conversation);
+  auto entries = projections::LoadEntries(models_, command->conversation);
   if (!entries.ok()) return entries.error();
   return Written{FullView(*party, *record, *entries, RequestArena()), true, record->version};
 }

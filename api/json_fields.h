@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 
@@ -31,6 +32,18 @@ inline Result<const boost::json::array*> ArrayField(const boost::json::object& b
   if (!v->is_array())
     return Error::InvalidArgument("The field \"" + std::string(name) + "\" must be a list.");
   return &v->as_array();
+}
+
+// A list of ids, such as "staff_participants" or "dossiers"; absent: empty.
+inline Result<std::vector<std::string>> StringList(const boost::json::object& body, std::string_view name) {
+  auto list = ArrayField(body, name);
+  if (!list.ok()) return list.error();
+  std::vector<std::string> out;
+  for (const auto& v : **list) {
+    if (!v.is_string()) return Error::InvalidArgument("\"" + std::string(name) + "\" is a list of ids.");
+    out.emplace_back(v.as_string());
+  }
+  return out;
 }
 
 }  // namespace parley::api

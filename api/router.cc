@@ -271,6 +271,41 @@ const std::vector<RouteEntry>& Table() {
        [](Services& s, const Request& r, const Caller& c, const Params& p) {
          return Read(r, s.service.Recipients(c, p[0]));
        }},
+      {V::get, "/v1/templates", true,
+       [](Services& s, const Request& r, const Caller& c, const Params&) {
+         return Read(r, s.service.ListTemplates(c, QueryParam(r.target(), "lang")));
+       }},
+      {V::post, "/v1/templates", true,
+       [](Services& s, const Request& r, const Caller& c, const Params&) {
+         return WithBody(r, false,
+                         [&](const json::object& b) { return Written(r, s.service.CreateTemplate(c, b)); });
+       }},
+      {V::put, "/v1/templates/{id}", true,
+       [](Services& s, const Request& r, const Caller& c, const Params& p) {
+         return WithBody(
+             r, false, [&](const json::object& b) { return Written(r, s.service.PutTemplate(c, p[0], b)); });
+       }},
+      {V::delete_, "/v1/templates/{id}", true,
+       [](Services& s, const Request& r, const Caller& c, const Params& p) {
+         if (auto done = s.service.DeleteTemplate(c, p[0]); !done.ok()) return Fail(r, done.error());
+         return NoContent(r);
+       }},
+      {V::post, "/v1/templates/{id}/reset", true,
+       [](Services& s, const Request& r, const Caller& c, const Params& p) {
+         return Written(r, s.service.ResetTemplate(c, p[0]));
+       }},
+      {V::post, "/v1/bulk/conversations", true,
+       [](Services& s, const Request& r, const Caller& c, const Params&) {
+         return WithBody(r, false, [&](const json::object& b) {
+           auto job = s.service.StartBulk(c, b);
+           if (!job.ok()) return Fail(r, job.error());
+           return JsonResponse(r, http::status::accepted, std::move(*job));
+         });
+       }},
+      {V::get, "/v1/bulk/conversations/{id}", true,
+       [](Services& s, const Request& r, const Caller& c, const Params& p) {
+         return Read(r, s.service.GetBulk(c, p[0]));
+       }},
       {V::get, "/v1/dossiers/{d}/conversations", true, ListConversations},
       {V::post, "/v1/dossiers/{d}/conversations", true,
        [](Services& s, const Request& r, const Caller& c, const Params& p) {

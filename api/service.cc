@@ -1,5 +1,6 @@
 #include "api/service.h"
 
+#include "api/bulk_runner.h"
 #include "api/command_runner.h"
 #include "api/json_fields.h"
 #include "domain/streams.h"
@@ -10,6 +11,12 @@
 #include "projections/directory_projection.h"
 
 namespace parley::api {
+
+std::string NewResourceId(const Caller& caller, std::string_view prefix, Micros now) {
+  if (caller.idempotency_scope.empty()) return NewId(prefix, now);
+  return Idempotency{caller.idempotency_scope, caller.body_sha}.Id(prefix, 1000);
+}
+
 namespace {
 
 namespace json = boost::json;
@@ -46,7 +53,17 @@ json::object DossierJson(const domain::DossierDefined& d) {
 Service::Service(eventstore::EventStore& log, projections::ReadModelStore& models,
                  projections::Projector& projector, const projections::DirectoryProjection& directory,
                  const Clock& clock)
-    : log_(log), models_(models), projector_(projector), directories_(models, directory), clock_(clock) {}
+    : log_(log),
+      models_(models),
+      projector_(projector),
+      directories_(models, directory),
+      clock_(clock),
+      bulk_runner_(std::make_unique<BulkRunner>(
+          [this](const std::string& firm, const std::string& job, const std::atomic<bool>& stopping) {
+            RunBulkJob(firm, job, stopping);
+          })) {}
+
+Service::~Service() = default;
 
 Result<domain::Directory> Service::AuthorizeAdmin(const Claims& caller, const std::string& firm) {
   if (!caller.platform_admin && caller.firm != firm) return Error::NotFound("There is no such firm.");

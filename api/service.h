@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -14,15 +15,20 @@
 #include "api/jwt.h"
 #include "common/clock.h"
 #include "common/result.h"
+#include "domain/bulk.h"
 #include "domain/conversation.h"
 #include "domain/directory.h"
 #include "domain/settings.h"
+#include "domain/templates.h"
 #include "eventstore/event_store.h"
 #include "projections/conversation_projection.h"
 #include "projections/directory_projection.h"
 #include "projections/projector.h"
 
 namespace parley::api {
+
+struct Idempotency;
+class BulkRunner;
 
 // The caller of a request: the token's claims and the request's
 // preconditions.
@@ -33,6 +39,9 @@ struct Caller : Claims {
   std::string idempotency_scope;
   std::string body_sha;
 };
+
+// A new id, or under an Idempotency-Key the same one on every retry.
+std::string NewResourceId(const Caller& caller, std::string_view prefix, Micros now);
 
 // A successful write: the resource as JSON and whether it was created.
 struct Written {
@@ -52,6 +61,7 @@ class Service {
   // `directory` tells the service's directory cache when to reload.
   Service(eventstore::EventStore& log, projections::ReadModelStore& models, projections::Projector& projector,
           const projections::DirectoryProjection& directory, const Clock& clock);
+  ~Service();
 
   // PUT /v1/admin/firms/{firm}[/users/{user} | /dossiers/{dossier}]
   Result<Written> PutFirm(const Claims& caller, const std::string& firm, const boost::json::object& body);
@@ -101,6 +111,26 @@ class Service {
   Result<Written> PutParticipation(const Caller& caller, const boost::json::object& body);
   Result<boost::json::object> Recipients(const Claims& caller, const std::string& dossier);
 
+  // Templates (SPEC section 5): every staff user reads the firm's
+  // effective set (`language` empty: every language); managers and admins
+  // save overrides and the firm's own, reset and delete. Clients get 404.
+  Result<boost::json::object> ListTemplates(const Claims& caller, const std::string& language);
+  Result<Written> CreateTemplate(const Caller& caller, const boost::json::object& body);
+  Result<Written> PutTemplate(const Caller& caller, const std::string& id, const boost::json::object& body);
+  Result<Written> ResetTemplate(const Caller& caller, const std::string& id);
+  Result<void> DeleteTemplate(const Caller& caller, const std::string& id);
+
+  // Sending to many dossiers (SPEC section 5), staff only: the job is
+  // recorded, then runs in the background; a retry with the same
+  // Idempotency-Key answers the same job (and resumes it if interrupted).
+  Result<boost::json::object> StartBulk(const Caller& caller, const boost::json::object& body);
+  Result<boost::json::object> GetBulk(const Claims& caller, const std::string& job);
+  // At start: queue every job a stop or a crash interrupted.
+  Result<void> ResumeBulkJobs();
+  // Before the projector and the log stop: the running job records what it
+  // did and stops (it resumes at the next start).
+  void StopBulkJobs();
+
   // Audit (SPEC section 8), for managers and compliance service accounts:
   // every event in log order, `limit` per page from `cursor`.
   Result<boost::json::object> ConversationHistory(const Claims& caller, const std::string& conversation,
@@ -128,6 +158,23 @@ class Service {
   // Runs a settings command on the party's own settings.
   Result<domain::UserSettings> RunSettings(const Party& party, const domain::SettingsCommand& command,
                                            const Caller& caller);
+  // The start `body` asks for in the dossier: fields checked, the template
+  // rendered, ids from the caller's key.
+  Result<domain::StartConversation> StartCommand(const Party& party, const domain::DossierAccess& access,
+                                                 const Caller& caller, const boost::json::object& body);
+  // Runs a command on a bulk job's stream.
+  Result<domain::BulkJob> RunBulk(const std::string& firm, const std::string& job, const std::string& actor,
+                                  const domain::BulkCommand& command, const Idempotency* idempotency);
+  // The runner's work: start the job's pending conversations, record them.
+  void RunBulkJob(const std::string& firm, const std::string& job, const std::atomic<bool>& stopping);
+  // Runs a templates command on the party's firm.
+  Result<domain::FirmTemplates> RunTemplates(const Party& party, const domain::TemplateCommand& command,
+                                             const Caller& caller);
+  // The subject and body of `template_field` ({id, variables}) rendered for
+  // the dossier, addressed to `audience_user` (empty: the dossier's clients).
+  Result<domain::TemplateText> RenderTemplate(const Party& party, const domain::DossierAccess& access,
+                                              const boost::json::value& template_field,
+                                              const std::string& audience_user);
   // The dossier if the party works on it (staff) or belongs to it (client).
   Result<domain::DossierAccess> DossierFor(const Party& party, const std::string& dossier);
   // Calls `visit` for each conversation of the dossier the party may see,
@@ -165,6 +212,7 @@ class Service {
   projections::Projector& projector_;
   projections::DirectoryCache directories_;
   const Clock& clock_;
+  std::unique_ptr<BulkRunner> bulk_runner_;  // last: stops before the rest goes
 };
 
 }  // namespace parley::api

@@ -325,4 +325,123 @@ Result<SettingsEvent> DecodeSettingsEvent(std::string_view type, std::uint32_t s
   return Decode(decoders, type, schema_version, payload);
 }
 
+std::string EncodeEvent(const TemplateEvent& event) {
+  FlatBufferBuilder fbb(1024);
+  auto str = [&](const std::string& s) { return fbb.CreateString(s); };
+  Offset<void> root = std::visit(
+      Overloaded{
+          [&](const TemplateSaved& e) {
+            std::vector<Offset<fb::TemplateText>> texts;
+            for (const auto& [language, text] : e.saved.languages) {
+              auto lang = str(language), subject = str(text.subject), body = str(text.body);
+              texts.push_back(fb::CreateTemplateText(fbb, lang, subject, body));
+            }
+            auto languages = fbb.CreateVector(texts);
+            auto firm = str(e.firm), id = str(e.saved.id), name = str(e.saved.name);
+            return fb::CreateTemplateSaved(fbb, firm, id, static_cast<fb::TemplateOrigin>(e.saved.origin),
+                                           static_cast<fb::TemplateType>(e.saved.type), name, languages, e.at)
+                .Union();
+          },
+          [&](const TemplateReset& e) {
+            auto firm = str(e.firm), id = str(e.id);
+            return fb::CreateTemplateReset(fbb, firm, id, e.at).Union();
+          },
+          [&](const TemplateDeleted& e) {
+            auto firm = str(e.firm), id = str(e.id);
+            return fb::CreateTemplateDeleted(fbb, firm, id, e.at).Union();
+          },
+      },
+      event);
+  fbb.Finish(root);
+  return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+}
+
+Result<TemplateEvent> DecodeTemplateEvent(std::string_view type, std::uint32_t schema_version,
+                                          std::string_view payload) {
+  static const Decoders<TemplateEvent> decoders = {
+      Entry<TemplateEvent, fb::TemplateSaved>(
+          "TemplateSaved",
+          [](const fb::TemplateSaved& t) -> TemplateEvent {
+            Template saved{Str(t.id()),
+                           static_cast<TemplateType>(t.type()),
+                           Str(t.name()),
+                           {},
+                           static_cast<TemplateOrigin>(t.origin())};
+            if (t.languages()) {
+              for (const fb::TemplateText* text : *t.languages())
+                saved.languages[Str(text->language())] = {Str(text->subject()), Str(text->body())};
+            }
+            return TemplateSaved{Str(t.firm()), std::move(saved), t.at()};
+          }),
+      Entry<TemplateEvent, fb::TemplateReset>("TemplateReset",
+                                              [](const fb::TemplateReset& t) -> TemplateEvent {
+                                                return TemplateReset{Str(t.firm()), Str(t.id()), t.at()};
+                                              }),
+      Entry<TemplateEvent, fb::TemplateDeleted>("TemplateDeleted",
+                                                [](const fb::TemplateDeleted& t) -> TemplateEvent {
+                                                  return TemplateDeleted{Str(t.firm()), Str(t.id()), t.at()};
+                                                }),
+  };
+  return Decode(decoders, type, schema_version, payload);
+}
+
+std::string EncodeEvent(const BulkEvent& event) {
+  FlatBufferBuilder fbb(1024);
+  auto str = [&](const std::string& s) { return fbb.CreateString(s); };
+  Offset<void> root =
+      std::visit(Overloaded{
+                     [&](const BulkRequested& e) {
+                       auto dossiers = fbb.CreateVectorOfStrings(e.dossiers);
+                       auto firm = str(e.firm), job = str(e.job), by = str(e.by), request = str(e.request);
+                       return fb::CreateBulkRequested(fbb, firm, job, by, dossiers, request, e.at).Union();
+                     },
+                     [&](const BulkProgressed& e) {
+                       std::vector<Offset<fb::BulkResult>> results;
+                       for (const BulkResult& r : e.results) {
+                         auto dossier = str(r.dossier), conversation = str(r.conversation),
+                              code = str(r.error_code), error = str(r.error);
+                         results.push_back(fb::CreateBulkResult(fbb, dossier, conversation, code, error));
+                       }
+                       auto list = fbb.CreateVector(results);
+                       auto firm = str(e.firm), job = str(e.job);
+                       return fb::CreateBulkProgressed(fbb, firm, job, list, e.at).Union();
+                     },
+                     [&](const BulkCompleted& e) {
+                       auto firm = str(e.firm), job = str(e.job);
+                       return fb::CreateBulkCompleted(fbb, firm, job, e.at).Union();
+                     },
+                 },
+                 event);
+  fbb.Finish(root);
+  return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+}
+
+Result<BulkEvent> DecodeBulkEvent(std::string_view type, std::uint32_t schema_version,
+                                  std::string_view payload) {
+  static const Decoders<BulkEvent> decoders = {
+      Entry<BulkEvent, fb::BulkRequested>("BulkRequested",
+                                          [](const fb::BulkRequested& t) -> BulkEvent {
+                                            return BulkRequested{Str(t.firm()),    Str(t.job()),
+                                                                 Str(t.by()),      Strings(t.dossiers()),
+                                                                 Str(t.request()), t.at()};
+                                          }),
+      Entry<BulkEvent, fb::BulkProgressed>("BulkProgressed",
+                                           [](const fb::BulkProgressed& t) -> BulkEvent {
+                                             BulkProgressed e{Str(t.firm()), Str(t.job()), {}, t.at()};
+                                             if (t.results()) {
+                                               for (const fb::BulkResult* r : *t.results())
+                                                 e.results.push_back({Str(r->dossier()),
+                                                                      Str(r->conversation()),
+                                                                      Str(r->error_code()), Str(r->error())});
+                                             }
+                                             return e;
+                                           }),
+      Entry<BulkEvent, fb::BulkCompleted>("BulkCompleted",
+                                          [](const fb::BulkCompleted& t) -> BulkEvent {
+                                            return BulkCompleted{Str(t.firm()), Str(t.job()), t.at()};
+                                          }),
+  };
+  return Decode(decoders, type, schema_version, payload);
+}
+
 }  // namespace parley::domain

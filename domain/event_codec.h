@@ -7,8 +7,10 @@
 #include <string_view>
 
 #include "common/result.h"
+#include "domain/bulk.h"
 #include "domain/conversation.h"
 #include "domain/settings.h"
+#include "domain/templates.h"
 
 namespace parley::domain {
 
@@ -17,6 +19,8 @@ inline constexpr std::uint32_t kEventSchemaVersion = 1;
 std::string EncodeEvent(const Event& event);
 std::string EncodeEvent(const DirectoryEvent& event);
 std::string EncodeEvent(const SettingsEvent& event);
+std::string EncodeEvent(const TemplateEvent& event);
+std::string EncodeEvent(const BulkEvent& event);
 
 // Verifies `payload` with the FlatBuffers Verifier before reading it; an
 // unknown type or version, or bytes that do not verify, are kCorruption.
@@ -25,5 +29,9 @@ Result<DirectoryEvent> DecodeDirectoryEvent(std::string_view type, std::uint32_t
                                             std::string_view payload);
 Result<SettingsEvent> DecodeSettingsEvent(std::string_view type, std::uint32_t schema_version,
                                           std::string_view payload);
+Result<TemplateEvent> DecodeTemplateEvent(std::string_view type, std::uint32_t schema_version,
+                                          std::string_view payload);
+Result<BulkEvent> DecodeBulkEvent(std::string_view type, std::uint32_t schema_version,
+                                  std::string_view payload);
 
 }  // namespace parley::domain

@@ -10,26 +10,36 @@ namespace parley::domain {
 inline constexpr std::string_view kConversationStreamPrefix = "conv-";
 inline constexpr std::string_view kDirectoryStreamPrefix = "firm-";
 inline constexpr std::string_view kSettingsStreamPrefix = "settings-";
+inline constexpr std::string_view kTemplatesStreamPrefix = "templates-";
+inline constexpr std::string_view kBulkStreamPrefix = "bulk-";
+
+// "<prefix><id>", or "<prefix><firm>/<id>" ('/' never appears in an id).
+inline std::string StreamName(std::string_view prefix, std::string_view id, std::string_view within = {}) {
+  std::string stream(prefix);
+  if (!within.empty()) stream.append(within).append("/");
+  stream.append(id);
+  return stream;
+}
 
 // One stream per conversation: "conv-<conversation id>".
 inline std::string ConversationStream(std::string_view conversation) {
-  std::string stream(kConversationStreamPrefix);
-  stream.append(conversation);
-  return stream;
+  return StreamName(kConversationStreamPrefix, conversation);
 }
-
 // One directory per firm: "firm-<firm id>".
 inline std::string DirectoryStream(std::string_view firm) {
-  std::string stream(kDirectoryStreamPrefix);
-  stream.append(firm);
-  return stream;
+  return StreamName(kDirectoryStreamPrefix, firm);
 }
-
-// One per user: "settings-<firm>/<user>" ('/' never appears in an id).
+// One per user: "settings-<firm>/<user>".
 inline std::string SettingsStream(std::string_view firm, std::string_view user) {
-  std::string stream(kSettingsStreamPrefix);
-  stream.append(firm).append("/").append(user);
-  return stream;
+  return StreamName(kSettingsStreamPrefix, user, firm);
+}
+// A firm's overrides and own templates: "templates-<firm>".
+inline std::string TemplatesStream(std::string_view firm) {
+  return StreamName(kTemplatesStreamPrefix, firm);
+}
+// One per job of sending to many dossiers: "bulk-<firm>/<job>".
+inline std::string BulkStream(std::string_view firm, std::string_view job) {
+  return StreamName(kBulkStreamPrefix, job, firm);
 }
 
 }  // namespace parley::domain

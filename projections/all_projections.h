@@ -5,18 +5,22 @@
 #include <memory>
 #include <vector>
 
+#include "projections/bulk_projection.h"
 #include "projections/conversation_projection.h"
 #include "projections/directory_projection.h"
 #include "projections/history_projection.h"
 #include "projections/projector.h"
 #include "projections/settings_projection.h"
+#include "projections/templates_projection.h"
 
 namespace parley::projections {
 
 class AllProjections {
  public:
   // The raw pointers the Projector takes; owned by this object.
-  std::vector<Projection*> list() { return {&directory_, &conversations_, &history_, &settings_}; }
+  std::vector<Projection*> list() {
+    return {&directory_, &conversations_, &history_, &settings_, &templates_, &bulk_};
+  }
   const DirectoryProjection& directory() const { return directory_; }
 
  private:
@@ -24,6 +28,8 @@ class AllProjections {
   ConversationProjection conversations_;
   HistoryProjection history_;
   SettingsProjection settings_;
+  TemplatesProjection templates_;
+  BulkProjection bulk_;
 };
 
 }  // namespace parley::projections

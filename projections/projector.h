@@ -33,6 +33,25 @@ class ReadModelWriter {
   virtual void Delete(std::string_view key) = 0;
 };
 
+// Reads the value under `key` (a default State when there is none) with
+// `decode`, applies `change`, and writes it back with `encode`: the step of
+// read models that keep one encoded state per key.
+template <class State, class Decode, class Change, class Encode>
+Result<void> UpdateStored(ReadModelWriter& writer, std::string_view key, Decode decode, Change change,
+                          Encode encode) {
+  auto stored = writer.Get(key);
+  if (!stored.ok()) return stored.error();
+  State state;
+  if (stored->has_value()) {
+    Result<State> loaded = decode(**stored);
+    if (!loaded.ok()) return loaded.error();
+    state = std::move(*loaded);
+  }
+  change(state);
+  writer.Put(key, encode(state));
+  return {};
+}
+
 // A read model: a fold over events. It owns the keys it writes; nothing
 // else writes them.
 class Projection {

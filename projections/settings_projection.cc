@@ -61,18 +61,8 @@ Result<void> SettingsProjection::Apply(const eventstore::EventView& event, ReadM
   auto decoded = domain::DecodeSettingsEvent(event.type(), event.schema_version(), event.payload());
   if (!decoded.ok()) return decoded.error();
   const auto& [firm, user] = std::visit([](const auto& e) { return std::pair(e.firm, e.user); }, *decoded);
-  const std::string key = Key(firm, user);
-  auto stored = writer.Get(key);
-  if (!stored.ok()) return stored.error();
-  domain::UserSettings settings;
-  if (stored->has_value()) {
-    auto loaded = Decode(**stored);
-    if (!loaded.ok()) return loaded.error();
-    settings = std::move(*loaded);
-  }
-  domain::Evolve(settings, *decoded);
-  writer.Put(key, Encode(settings));
-  return {};
+  return UpdateStored<domain::UserSettings>(
+      writer, Key(firm, user), Decode, [&](domain::UserSettings& s) { domain::Evolve(s, *decoded); }, Encode);
 }
 
 Result<domain::UserSettings> LoadSettings(ReadModelStore& store, const std::string& firm,

@@ -66,6 +66,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   api::Service service(**store, **models, projector, all.directory(), clock);
+  // Jobs a stop or a crash interrupted carry on where they were.
+  if (auto resumed = service.ResumeBulkJobs(); !resumed.ok()) {
+    std::cerr << "parleyd: cannot resume the bulk sends: " << resumed.error().message << "\n";
+    return 1;
+  }
   api::Metrics metrics;
   api::Services services{**store, service, secret, SystemClock::Instance(), &metrics, &projector};
   if (test_clock) services.test_clock = &*test_clock;
@@ -77,6 +82,7 @@ int main(int argc, char** argv) {
   }
   std::cout << "listening on " << server_options.host << ":" << *port << std::endl;
   server.Run();
+  service.StopBulkJobs();
   projector.Stop();
   (*store)->Close();
   std::cout << "parleyd stopped" << std::endl;

@@ -77,9 +77,9 @@ TEST_F(ParleydTest, ATestClockMovesOnlyForwardAndOnlyWhenAsked) {
     return client.Request(http::verb::put, path, json, json_headers(testing::PlatformToken())).status;
   };
   ASSERT_EQ(put("/v1/admin/firms/f1", R"({"name":"Cabinet"})"), 201u);
-  ASSERT_EQ(
-      put("/v1/admin/firms/f1/users/u-m", R"({"kind":"staff","name":"Marc","email":"m@c.example","role":"expert_comptable"})"),
-      201u);
+  ASSERT_EQ(put("/v1/admin/firms/f1/users/u-m",
+                R"({"kind":"staff","name":"Marc","email":"m@c.example","role":"expert_comptable"})"),
+            201u);
   ASSERT_EQ(put("/v1/admin/firms/f1/dossiers/d-1", R"({"name":"Dossier","staff":["u-m"]})"), 201u);
   auto started = client.Request(http::verb::post, "/v1/dossiers/d-1/conversations",
                                 R"({"subject":"Bilan","body":"Bonjour"})",

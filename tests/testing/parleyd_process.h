@@ -63,6 +63,13 @@ class ParleydProcess {
     return -1;
   }
 
+  // SIGKILL, as a crash: nothing is flushed or closed.
+  void Kill() {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
   // The next line of its standard output.
   std::string ReadLine(std::chrono::seconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
