@@ -160,7 +160,7 @@ json::object ItemView(const Service::Party& party, const Receipts* receipts, con
   json::array attachments(sp);
   for (const auto& a : entry.attachments) {
     if (!a.upload_id.empty()) {
-      attachments.push_back(json::object({{"id", a.upload_id}}, sp));
+      attachments.push_back(json::object({{"id", a.upload_id}, {"name", a.name}}, sp));
     } else {
       attachments.push_back(json::object(
           {{"external_id", a.external_id}, {"name", a.name}, {"source", "dossier_documents"}}, sp));
@@ -328,6 +328,8 @@ Result<domain::StartConversation> Service::StartCommand(const Party& party,
   command.staff_participants = *participants;
   command.mentions = *mentions;
   command.attachments = *attachments;
+  if (auto uploads = CheckUploads(party, access.dossier, command.attachments); !uploads.ok())
+    return uploads.error();
   if (const json::value* r = body.if_contains("reminders"); r && !r->is_null()) {
     if (!r->is_object()) return Error::InvalidArgument("\"reminders\" is {enabled, every_days, count}.");
     const auto& o = r->as_object();
@@ -529,7 +531,12 @@ Result<std::pair<Service::Party, projections::ConversationRecord>> Service::Act(
   if (!party.ok()) return party.error();
   auto visible = Visible(*party, conversation);
   if (!visible.ok()) return visible.error();
-  auto record = RunConversation(*party, visible->second, conversation, command, &caller, &visible->first);
+  domain::Command checked = command;
+  if (auto* post = std::get_if<domain::PostMessage>(&checked)) {
+    if (auto uploads = CheckUploads(*party, visible->second.dossier, post->attachments); !uploads.ok())
+      return uploads.error();
+  }
+  auto record = RunConversation(*party, visible->second, conversation, checked, &caller, &visible->first);
   if (!record.ok()) return record.error();
   return std::make_pair(std::move(*party), std::move(*record));
 }

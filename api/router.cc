@@ -1,8 +1,12 @@
 #include "api/router.h"
 
 #include <boost/json.hpp>
+#include <cctype>
 #include <charconv>
 #include <chrono>
+#include <filesystem>
+#include <optional>
+#include <tuple>
 #include <vector>
 
 #include "common/sha256.h"
@@ -176,6 +180,99 @@ Response DossierHistory(Services& services, const Request& request, const Caller
                                                        QueryParam(request.target(), "cursor"), *limit));
 }
 
+// POST /v1/dossiers/{d}/attachments: the body is already in a file (the
+// server streamed it there); keep it by its hash, then record the upload.
+Response Upload(Services& services, const Request& request, const Caller& caller, const Params& p) {
+  const std::string file(request[kUploadFileField]);
+  if (file.empty() || services.attachments == nullptr)
+    return Fail(request, Error::Unavailable("This server does not take uploads."));
+  const std::string name(request["X-Filename"]);
+  if (name.empty()) return Fail(request, Error::InvalidArgument("Name the file in the X-Filename header."));
+  std::error_code size_error;
+  const std::uint64_t size = std::filesystem::file_size(file, size_error);
+  if (auto allowed = services.service.CheckUpload(caller, p[0], name, size_error ? 0 : size); !allowed.ok())
+    return Fail(request, allowed.error());
+  auto blob = services.attachments->Keep(file);
+  if (!blob.ok()) return Fail(request, blob.error());
+  Caller keyed = caller;
+  keyed.body_sha = blob->sha256;  // an Idempotency-Key retry is the same request only with the same bytes
+  return Written(request, services.service.RecordUpload(keyed, p[0], name,
+                                                        std::string(request[http::field::content_type]),
+                                                        blob->sha256, blob->size));
+}
+
+// "bytes=a-b", "bytes=a-" or "bytes=-n" within `size`: {offset, length};
+// nullopt if unsatisfiable or not one range.
+std::optional<std::pair<std::uint64_t, std::uint64_t>> ByteRange(std::string_view header,
+                                                                 std::uint64_t size) {
+  if (!header.starts_with("bytes=") || header.find(',') != std::string_view::npos) return std::nullopt;
+  header.remove_prefix(6);
+  const auto dash = header.find('-');
+  if (dash == std::string_view::npos) return std::nullopt;
+  auto number = [](std::string_view text, std::uint64_t& out) {
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    return !text.empty() && ec == std::errc() && end == text.data() + text.size();
+  };
+  std::uint64_t first = 0, last = size - 1;
+  const std::string_view from = header.substr(0, dash), to = header.substr(dash + 1);
+  if (from.empty()) {
+    std::uint64_t suffix = 0;
+    if (!number(to, suffix) || suffix == 0) return std::nullopt;
+    first = suffix >= size ? 0 : size - suffix;
+  } else {
+    if (!number(from, first) || (!to.empty() && !number(to, last))) return std::nullopt;
+    last = std::min(last, size - 1);
+  }
+  if (size == 0 || first > last || first >= size) return std::nullopt;
+  return std::pair{first, last - first + 1};
+}
+
+// GET /v1/attachments/{id}: the file, streamed by the server from its
+// content address, whole or one byte range.
+Response Download(Services& services, const Request& request, const Caller& caller, const Params& p) {
+  auto upload = services.service.DownloadableUpload(caller, p[0]);
+  if (!upload.ok()) return Fail(request, upload.error());
+  if (services.attachments == nullptr)
+    return Fail(request, Error::Unavailable("This server keeps no files."));
+  const std::uint64_t size = upload->size;
+  std::uint64_t offset = 0, length = size;
+  Response res{http::status::ok, request.version()};
+  const std::string_view range = request[http::field::range];
+  if (!range.empty()) {
+    auto slice = ByteRange(range, size);
+    if (!slice) {
+      Response refused = ErrorResponse(request, http::status::range_not_satisfiable, "invalid_argument",
+                                       "The range is not within the file.");
+      refused.set(http::field::content_range, "bytes */" + std::to_string(size));
+      return refused;
+    }
+    std::tie(offset, length) = *slice;
+    res.result(http::status::partial_content);
+    res.set(http::field::content_range, "bytes " + std::to_string(offset) + "-" +
+                                            std::to_string(offset + length - 1) + "/" + std::to_string(size));
+  }
+  // RFC 6266: a plain fallback name, and the exact one percent-encoded.
+  std::string plain, encoded;
+  for (unsigned char c : upload->name) {
+    plain.push_back(c < 0x80 && c >= 0x20 && c != '"' && c != '\\' ? static_cast<char>(c) : '_');
+    if (std::isalnum(c) || c == '.' || c == '-' || c == '_') {
+      encoded.push_back(static_cast<char>(c));
+    } else {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      encoded += {'%', kHex[c >> 4], kHex[c & 15]};
+    }
+  }
+  res.set(http::field::content_type, upload->content_type);
+  res.set(http::field::content_disposition,
+          "attachment; filename=\"" + plain + "\"; filename*=UTF-8''" + encoded);
+  res.set(http::field::accept_ranges, "bytes");
+  res.set(http::field::etag, "\"" + upload->sha256 + "\"");
+  res.set(kResponseFileField, std::to_string(offset) + " " + std::to_string(length) + " " +
+                                  services.attachments->PathOf(upload->sha256));
+  res.keep_alive(request.keep_alive());
+  return res;
+}
+
 // Every route of the API: method, path template, and handler. The same
 // table answers requests, names the routes in the metrics, and is what
 // tests compare with api/openapi.json.
@@ -306,6 +403,8 @@ const std::vector<RouteEntry>& Table() {
        [](Services& s, const Request& r, const Caller& c, const Params& p) {
          return Read(r, s.service.GetBulk(c, p[0]));
        }},
+      {V::post, "/v1/dossiers/{d}/attachments", true, Upload},
+      {V::get, "/v1/attachments/{id}", true, Download},
       {V::get, "/v1/dossiers/{d}/conversations", true, ListConversations},
       {V::post, "/v1/dossiers/{d}/conversations", true,
        [](Services& s, const Request& r, const Caller& c, const Params& p) {
@@ -498,6 +597,15 @@ std::vector<RouteInfo> Routes() {
   for (const RouteEntry& entry : Table())
     out.push_back({std::string(http::to_string(entry.method)), std::string(entry.path)});
   return out;
+}
+
+std::string UploadTarget(Services& services, const http::request_header<>& header) {
+  if (services.attachments == nullptr || header.method() != http::verb::post) return "";
+  const std::string_view target = header.target();
+  const auto segments = Segments(target.substr(0, target.find('?')));
+  Params params;
+  if (!Matches("/v1/dossiers/{d}/attachments", segments, params)) return "";
+  return services.attachments->NewTempPath();
 }
 
 Response Route(Services& services, const Request& request) {

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/attachment_store.h"
 #include "api/metrics.h"
 #include "api/server.h"
 #include "api/service.h"
@@ -27,9 +28,14 @@ struct Services {
   const projections::Projector* projector = nullptr;  // for the projection lag
   VerifiedTokens tokens{};                            // bearer tokens verified before
   ManualClock* test_clock = nullptr;                  // parleyd --test-clock: POST /v1/admin/clock moves it
+  AttachmentStore* attachments = nullptr;             // the bytes of uploads (none: uploads answer 503)
 };
 
 Response Route(Services& services, const Request& request);
+
+// ServerOptions::upload_file: a temporary file for the body of an upload
+// (POST /v1/dossiers/{d}/attachments), "" for any other request.
+std::string UploadTarget(Services& services, const http::request_header<>& header);
 
 // The routes Route() answers: method ("GET") and path template
 // ("/v1/conversations/{c}"). Tests compare them with the OpenAPI document.

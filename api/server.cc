@@ -4,8 +4,14 @@
 #include <boost/beast/core.hpp>
 #include <boost/json.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <iostream>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -76,32 +82,115 @@ struct Server::Impl {
     }
   }
 
+  // A response whose body is a slice of a file: the header, then the file
+  // in chunks, so that a download never sits in memory.
+  asio::awaitable<void> WriteFile(beast::tcp_stream& stream, Response response, beast::error_code& ec) {
+    std::istringstream spec{std::string(response[kResponseFileField])};
+    std::uint64_t offset = 0, length = 0;
+    std::string path;
+    spec >> offset >> length;
+    std::getline(spec >> std::ws, path);
+    response.erase(kResponseFileField);
+    http::response<http::empty_body> head{std::move(response.base())};
+    head.content_length(length);
+    http::response_serializer<http::empty_body> header{head};
+    co_await http::async_write_header(stream, header, asio::redirect_error(asio::use_awaitable, ec));
+    const int fd = ::open(path.c_str(), O_RDONLY);
+    if (fd < 0) {
+      ec = asio::error::not_found;
+      co_return;
+    }
+    std::vector<char> chunk(256 << 10);
+    while (!ec && length > 0) {
+      const ssize_t n = ::pread(fd, chunk.data(), std::min<std::uint64_t>(chunk.size(), length),
+                                static_cast<off_t>(offset));
+      if (n <= 0) {
+        ec = asio::error::eof;
+        break;
+      }
+      co_await asio::async_write(stream, asio::buffer(chunk.data(), static_cast<std::size_t>(n)),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      offset += static_cast<std::uint64_t>(n);
+      length -= static_cast<std::uint64_t>(n);
+    }
+    ::close(fd);
+  }
+
   // One connection: read a request, answer it, until the peer or a limit ends it.
   asio::awaitable<void> Serve(beast::tcp_stream stream) {
     connections++;
     beast::flat_buffer buffer;
     beast::error_code ec;
     for (std::size_t served = 0; served < options.max_requests_per_connection; ++served) {
-      http::request_parser<http::string_body> parser;
-      parser.body_limit(options.max_body_bytes);
-      parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+      http::request_parser<http::empty_body> head;
+      head.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+      // The limit that applies depends on the route, known after the header.
+      head.body_limit(std::max(options.max_body_bytes, options.max_upload_bytes));
       stream.expires_after(options.idle_timeout);
-      co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      co_await http::async_read_header(stream, buffer, head, asio::redirect_error(asio::use_awaitable, ec));
       if (ec == http::error::end_of_stream) break;
-      if (ec == http::error::body_limit || ec == http::error::header_limit) {
-        const bool body = ec == http::error::body_limit;
-        co_await RefuseAndClose(
-            stream, body ? http::status::payload_too_large : http::status::request_header_fields_too_large,
-            body ? "The request body is larger than this server accepts."
-                 : "The request headers are larger than this server accepts.");
+      if (ec == http::error::header_limit) {
+        co_await RefuseAndClose(stream, http::status::request_header_fields_too_large,
+                                "The request headers are larger than this server accepts.");
         break;
       }
-      if (ec) break;  // timeout, reset, or malformed HTTP: nothing sensible to answer
-      Request request = parser.release();
+      if (ec && ec != http::error::body_limit) break;  // timeout, reset, malformed HTTP: nothing to answer
+      const std::string upload = !ec && options.upload_file ? options.upload_file(head.get().base()) : "";
+      const std::size_t limit = upload.empty() ? options.max_body_bytes : options.max_upload_bytes;
+      if (ec || head.content_length().value_or(0) > limit) {
+        if (!upload.empty()) std::remove(upload.c_str());
+        co_await RefuseAndClose(stream, http::status::payload_too_large,
+                                upload.empty() ? "The request body is larger than this server accepts."
+                                               : "The file is larger than this server accepts.");
+        break;
+      }
+      if (beast::iequals(head.get()[http::field::expect], "100-continue")) {
+        http::response<http::empty_body> go_on{http::status::continue_, 11};
+        co_await http::async_write(stream, go_on, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) break;
+      }
+      Request request;
+      if (!upload.empty()) {
+        // Uploads go to a file as they arrive: memory stays flat.
+        stream.expires_after(std::chrono::minutes(10));
+        http::request_parser<http::file_body> body{std::move(head)};
+        body.body_limit(options.max_upload_bytes);
+        body.get().body().open(upload.c_str(), beast::file_mode::write_new, ec);
+        if (!ec)
+          co_await http::async_read(stream, buffer, body, asio::redirect_error(asio::use_awaitable, ec));
+        body.get().body().close();
+        if (ec) std::remove(upload.c_str());
+        if (ec == http::error::body_limit) {
+          co_await RefuseAndClose(stream, http::status::payload_too_large,
+                                  "The file is larger than this server accepts.");
+          break;
+        }
+        if (ec) break;
+        request = Request(std::move(body.release().base()));
+        request.set(kUploadFileField, upload);
+      } else {
+        http::request_parser<http::string_body> body{std::move(head)};
+        body.body_limit(options.max_body_bytes);
+        co_await http::async_read(stream, buffer, body, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec == http::error::body_limit) {
+          co_await RefuseAndClose(stream, http::status::payload_too_large,
+                                  "The request body is larger than this server accepts.");
+          break;
+        }
+        if (ec) break;
+        request = body.release();
+        request.erase(kUploadFileField);
+      }
       Response response = handler(request);
+      if (!upload.empty()) std::remove(upload.c_str());  // kept files were moved away
       if (served + 1 == options.max_requests_per_connection) response.keep_alive(false);
       bool keep_alive = response.keep_alive();
-      co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
+      if (response.find(kResponseFileField) != response.end()) {
+        stream.expires_after(std::chrono::minutes(10));
+        co_await WriteFile(stream, std::move(response), ec);
+      } else {
+        co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
+      }
       if (ec || !keep_alive) break;
     }
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);

@@ -29,7 +29,18 @@ struct ServerOptions {
   std::chrono::seconds idle_timeout{30};  // a silent connection is closed
   std::size_t max_connections = 10'000;   // more are accepted and closed at once
   std::size_t max_requests_per_connection = 10'000;
+  // Requests whose body is streamed to a file instead of memory (uploads):
+  // returns the file to write, or "" for an ordinary request. The handler
+  // finds the path in the request's kUploadFileField.
+  std::function<std::string(const http::request_header<>&)> upload_file;
+  std::size_t max_upload_bytes = 25 << 20;  // larger uploads answer 413
 };
+
+// Internal fields between the server and the router, never taken from or
+// shown to a client: the file an upload's body was written to, and a file
+// a response streams as its body ("<offset> <length> <path>").
+inline constexpr std::string_view kUploadFileField = "X-Parley-Upload-File";
+inline constexpr std::string_view kResponseFileField = "X-Parley-File";
 
 class Server {
  public:

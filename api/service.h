@@ -15,6 +15,7 @@
 #include "api/jwt.h"
 #include "common/clock.h"
 #include "common/result.h"
+#include "domain/attachments.h"
 #include "domain/bulk.h"
 #include "domain/conversation.h"
 #include "domain/directory.h"
@@ -42,6 +43,9 @@ struct Caller : Claims {
 
 // A new id, or under an Idempotency-Key the same one on every retry.
 std::string NewResourceId(const Caller& caller, std::string_view prefix, Micros now);
+
+// An upload as the API shows it.
+boost::json::object UploadJson(const domain::AttachmentUploaded& upload);
 
 // A successful write: the resource as JSON and whether it was created.
 struct Written {
@@ -131,6 +135,18 @@ class Service {
   // did and stops (it resumes at the next start).
   void StopBulkJobs();
 
+  // Attachments (SPEC section 3). The router asks whether the upload may
+  // be kept, keeps the bytes, then records it (201 {id, name, size,
+  // sha256, content_type}).
+  Result<void> CheckUpload(const Claims& caller, const std::string& dossier, const std::string& name,
+                           std::uint64_t size);
+  Result<Written> RecordUpload(const Caller& caller, const std::string& dossier, const std::string& name,
+                               const std::string& content_type, const std::string& sha256,
+                               std::uint64_t size);
+  // The upload if the caller may download it: its uploader, or whoever
+  // sees a conversation with a message that holds it; 404 otherwise.
+  Result<domain::AttachmentUploaded> DownloadableUpload(const Claims& caller, const std::string& upload);
+
   // Audit (SPEC section 8), for managers and compliance service accounts:
   // every event in log order, `limit` per page from `cursor`.
   Result<boost::json::object> ConversationHistory(const Claims& caller, const std::string& conversation,
@@ -162,6 +178,10 @@ class Service {
   // rendered, ids from the caller's key.
   Result<domain::StartConversation> StartCommand(const Party& party, const domain::DossierAccess& access,
                                                  const Caller& caller, const boost::json::object& body);
+  // Upload ids a message holds: the poster's own uploads to this dossier
+  // (their names filled in); 400 for any other.
+  Result<void> CheckUploads(const Party& party, const std::string& dossier,
+                            std::vector<domain::AttachmentRef>& attachments);
   // Runs a command on a bulk job's stream.
   Result<domain::BulkJob> RunBulk(const std::string& firm, const std::string& job, const std::string& actor,
                                   const domain::BulkCommand& command, const Idempotency* idempotency);

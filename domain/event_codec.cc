@@ -444,4 +444,29 @@ Result<BulkEvent> DecodeBulkEvent(std::string_view type, std::uint32_t schema_ve
   return Decode(decoders, type, schema_version, payload);
 }
 
+std::string EncodeEvent(const AttachmentEvent& event) {
+  const auto& e = std::get<AttachmentUploaded>(event);
+  FlatBufferBuilder fbb(256);
+  auto str = [&](const std::string& s) { return fbb.CreateString(s); };
+  auto firm = str(e.firm), dossier = str(e.dossier), upload = str(e.upload), uploader = str(e.uploader),
+       name = str(e.name), type = str(e.content_type), sha = str(e.sha256);
+  fbb.Finish(
+      fb::CreateAttachmentUploaded(fbb, firm, dossier, upload, uploader, name, type, sha, e.size, e.at));
+  return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+}
+
+Result<AttachmentEvent> DecodeAttachmentEvent(std::string_view type, std::uint32_t schema_version,
+                                              std::string_view payload) {
+  static const Decoders<AttachmentEvent> decoders = {
+      Entry<AttachmentEvent, fb::AttachmentUploaded>(
+          "AttachmentUploaded",
+          [](const fb::AttachmentUploaded& t) -> AttachmentEvent {
+            return AttachmentUploaded{Str(t.firm()),     Str(t.dossier()), Str(t.upload()),
+                                      Str(t.uploader()), Str(t.name()),    Str(t.content_type()),
+                                      Str(t.sha256()),   t.size(),         t.at()};
+          }),
+  };
+  return Decode(decoders, type, schema_version, payload);
+}
+
 }  // namespace parley::domain

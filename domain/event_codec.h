@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "common/result.h"
+#include "domain/attachments.h"
 #include "domain/bulk.h"
 #include "domain/conversation.h"
 #include "domain/settings.h"
@@ -21,6 +22,7 @@ std::string EncodeEvent(const DirectoryEvent& event);
 std::string EncodeEvent(const SettingsEvent& event);
 std::string EncodeEvent(const TemplateEvent& event);
 std::string EncodeEvent(const BulkEvent& event);
+std::string EncodeEvent(const AttachmentEvent& event);
 
 // Verifies `payload` with the FlatBuffers Verifier before reading it; an
 // unknown type or version, or bytes that do not verify, are kCorruption.
@@ -31,6 +33,8 @@ Result<SettingsEvent> DecodeSettingsEvent(std::string_view type, std::uint32_t s
                                           std::string_view payload);
 Result<TemplateEvent> DecodeTemplateEvent(std::string_view type, std::uint32_t schema_version,
                                           std::string_view payload);
+Result<AttachmentEvent> DecodeAttachmentEvent(std::string_view type, std::uint32_t schema_version,
+                                              std::string_view payload);
 Result<BulkEvent> DecodeBulkEvent(std::string_view type, std::uint32_t schema_version,
                                   std::string_view payload);
 

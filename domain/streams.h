@@ -12,6 +12,7 @@ inline constexpr std::string_view kDirectoryStreamPrefix = "firm-";
 inline constexpr std::string_view kSettingsStreamPrefix = "settings-";
 inline constexpr std::string_view kTemplatesStreamPrefix = "templates-";
 inline constexpr std::string_view kBulkStreamPrefix = "bulk-";
+inline constexpr std::string_view kUploadStreamPrefix = "upload-";
 
 // "<prefix><id>", or "<prefix><firm>/<id>" ('/' never appears in an id).
 inline std::string StreamName(std::string_view prefix, std::string_view id, std::string_view within = {}) {
@@ -40,6 +41,11 @@ inline std::string TemplatesStream(std::string_view firm) {
 // One per job of sending to many dossiers: "bulk-<firm>/<job>".
 inline std::string BulkStream(std::string_view firm, std::string_view job) {
   return StreamName(kBulkStreamPrefix, job, firm);
+}
+
+// One per uploaded file: "upload-<firm>/<upload id>".
+inline std::string UploadStream(std::string_view firm, std::string_view upload) {
+  return StreamName(kUploadStreamPrefix, upload, firm);
 }
 
 }  // namespace parley::domain

@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "projections/attachments_projection.h"
 #include "projections/bulk_projection.h"
 #include "projections/conversation_projection.h"
 #include "projections/directory_projection.h"
@@ -19,7 +20,7 @@ class AllProjections {
  public:
   // The raw pointers the Projector takes; owned by this object.
   std::vector<Projection*> list() {
-    return {&directory_, &conversations_, &history_, &settings_, &templates_, &bulk_};
+    return {&directory_, &conversations_, &history_, &settings_, &templates_, &bulk_, &attachments_};
   }
   const DirectoryProjection& directory() const { return directory_; }
 
@@ -30,6 +31,7 @@ class AllProjections {
   SettingsProjection settings_;
   TemplatesProjection templates_;
   BulkProjection bulk_;
+  AttachmentsProjection attachments_;
 };
 
 }  // namespace parley::projections

@@ -72,7 +72,16 @@ int main(int argc, char** argv) {
     return 1;
   }
   api::Metrics metrics;
+  auto attachments = api::AttachmentStore::Open(data + "/attachments");
+  if (!attachments.ok()) {
+    std::cerr << "parleyd: " << attachments.error().message << "\n";
+    return 1;
+  }
   api::Services services{**store, service, secret, SystemClock::Instance(), &metrics, &projector};
+  services.attachments = attachments->get();
+  server_options.upload_file = [&](const api::http::request_header<>& header) {
+    return api::UploadTarget(services, header);
+  };
   if (test_clock) services.test_clock = &*test_clock;
   api::Server server(server_options, [&](const api::Request& r) { return api::Route(services, r); });
   auto port = server.Listen();
