@@ -403,6 +403,11 @@ const std::vector<RouteEntry>& Table() {
        [](Services& s, const Request& r, const Caller& c, const Params& p) {
          return Read(r, s.service.GetBulk(c, p[0]));
        }},
+      {V::get, "/v1/stream", true,
+       [](Services&, const Request& r, const Caller&, const Params&) {
+         // Served by OpenStream on a connection of its own.
+         return Fail(r, Error::Unavailable("The live stream needs a streaming connection."));
+       }},
       {V::post, "/v1/dossiers/{d}/attachments", true, Upload},
       {V::get, "/v1/attachments/{id}", true, Download},
       {V::get, "/v1/dossiers/{d}/conversations", true, ListConversations},
@@ -597,6 +602,48 @@ std::vector<RouteInfo> Routes() {
   for (const RouteEntry& entry : Table())
     out.push_back({std::string(http::to_string(entry.method)), std::string(entry.path)});
   return out;
+}
+
+bool OpenStream(Services& services, const Request& request, Response& reply,
+                std::unique_ptr<OpenResponse>& open) {
+  const std::string_view target = request.target();
+  if (target.substr(0, target.find('?')) != "/v1/stream") return false;
+  const auto start = std::chrono::steady_clock::now();
+  auto answer = [&]() -> Response {
+    if (services.live == nullptr) return NotFound(request);
+    if (request.method() != http::verb::get) {
+      Response res = WrongMethod(request);
+      res.set(http::field::allow, "GET");
+      return res;
+    }
+    auto claims = Authenticate(services, request);
+    if (!claims.ok()) return Fail(request, claims.error());
+    auto party = services.service.PartyOf(*claims);
+    if (!party.ok()) return Fail(request, party.error());
+    if (!party->actor.is_staff() && !party->actor.is_client())
+      return Fail(request, Error::Forbidden("The live stream is for staff and clients."));
+    std::string resume(request["Last-Event-ID"]);
+    if (resume.empty()) resume = QueryParam(target, "after");
+    std::uint64_t after = services.live->Head();
+    if (!resume.empty()) {
+      auto [end, ec] = std::from_chars(resume.data(), resume.data() + resume.size(), after);
+      if (ec != std::errc() || end != resume.data() + resume.size())
+        return Fail(request, Error::InvalidArgument("Last-Event-ID is the id of an event of this stream."));
+    }
+    open = OpenLiveStream(*services.live, std::move(*party), after);
+    Response head{http::status::ok, request.version()};
+    head.set(http::field::content_type, "text/event-stream");
+    head.set(http::field::cache_control, "no-cache");
+    return head;
+  };
+  reply = answer();
+  if (services.metrics) {
+    services.metrics->Record(
+        "/v1/stream", reply.result_int(),
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)
+            .count());
+  }
+  return true;
 }
 
 std::string UploadTarget(Services& services, const http::request_header<>& header) {

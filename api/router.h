@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "api/attachment_store.h"
+#include "api/live_stream.h"
 #include "api/metrics.h"
 #include "api/server.h"
 #include "api/service.h"
@@ -29,9 +30,15 @@ struct Services {
   VerifiedTokens tokens{};                            // bearer tokens verified before
   ManualClock* test_clock = nullptr;                  // parleyd --test-clock: POST /v1/admin/clock moves it
   AttachmentStore* attachments = nullptr;             // the bytes of uploads (none: uploads answer 503)
+  const LiveEvents* live = nullptr;                   // GET /v1/stream (none: 404)
 };
 
 Response Route(Services& services, const Request& request);
+
+// ServerOptions::open_response: GET /v1/stream, Server-Sent Events of what
+// the caller may see, from `Last-Event-ID` (or `?after=`) or from now.
+bool OpenStream(Services& services, const Request& request, Response& reply,
+                std::unique_ptr<OpenResponse>& open);
 
 // ServerOptions::upload_file: a temporary file for the body of an upload
 // (POST /v1/dossiers/{d}/attachments), "" for any other request.

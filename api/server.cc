@@ -116,6 +116,31 @@ struct Server::Impl {
     ::close(fd);
   }
 
+  // An open response: its head, then whatever it has every 25 ms, until it
+  // ends or a write fails (the peer left). The connection ends with it.
+  asio::awaitable<void> Follow(beast::tcp_stream& stream, Response head, OpenResponse& open,
+                               beast::error_code& ec) {
+    head.keep_alive(false);
+    http::response<http::empty_body> header_only{std::move(head.base())};
+    http::response_serializer<http::empty_body> header{header_only};
+    stream.expires_never();
+    co_await http::async_write_header(stream, header, asio::redirect_error(asio::use_awaitable, ec));
+    asio::steady_timer timer(stream.get_executor());
+    while (!ec) {
+      std::optional<std::string> next = open.Next();
+      if (!next) break;
+      if (!next->empty()) {
+        stream.expires_after(std::chrono::seconds(30));  // a peer that stops reading is dropped
+        co_await asio::async_write(stream, asio::buffer(*next),
+                                   asio::redirect_error(asio::use_awaitable, ec));
+        stream.expires_never();
+        continue;
+      }
+      timer.expires_after(std::chrono::milliseconds(25));
+      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
   // One connection: read a request, answer it, until the peer or a limit ends it.
   asio::awaitable<void> Serve(beast::tcp_stream stream) {
     connections++;
@@ -180,6 +205,17 @@ struct Server::Impl {
         if (ec) break;
         request = body.release();
         request.erase(kUploadFileField);
+      }
+      std::unique_ptr<OpenResponse> open;
+      Response opened;
+      if (options.open_response && options.open_response(request, opened, open)) {
+        if (open) {
+          co_await Follow(stream, std::move(opened), *open, ec);
+          break;
+        }
+        co_await http::async_write(stream, opened, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec || !opened.keep_alive()) break;
+        continue;
       }
       Response response = handler(request);
       if (!upload.empty()) std::remove(upload.c_str());  // kept files were moved away

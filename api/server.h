@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/result.h"
@@ -19,6 +20,16 @@ namespace http = boost::beast::http;
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 using Handler = std::function<Response(const Request&)>;
+
+// A response that goes on after its head (Server-Sent Events): the server
+// asks it for more bytes every few milliseconds and closes the connection
+// when it returns nullopt or the peer goes away.
+class OpenResponse {
+ public:
+  virtual ~OpenResponse() = default;
+  // The next bytes to send ("" if nothing yet); nullopt ends the response.
+  virtual std::optional<std::string> Next() = 0;
+};
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -34,6 +45,9 @@ struct ServerOptions {
   // finds the path in the request's kUploadFileField.
   std::function<std::string(const http::request_header<>&)> upload_file;
   std::size_t max_upload_bytes = 25 << 20;  // larger uploads answer 413
+  // Requests answered with an open response: returns true if it took the
+  // request, with `reply` an error or the head of `open`.
+  std::function<bool(const Request&, Response& reply, std::unique_ptr<OpenResponse>& open)> open_response;
 };
 
 // Internal fields between the server and the router, never taken from or

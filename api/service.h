@@ -158,6 +158,8 @@ class Service {
   Result<std::string> ExportDossier(const Claims& caller, const std::string& dossier);
 
   eventstore::EventStore& log() { return log_; }
+  // The caller as a user of their firm (GET /v1/stream decides with it).
+  Result<Party> PartyOf(const Claims& caller) { return Resolve(caller); }
 
  private:
   // Platform tokens may administer every firm; a user of kind admin only

@@ -14,11 +14,12 @@
 int main(int argc, char** argv) {
   using namespace parley;
   tools::Flags flags(argc, argv, {"test-clock", "help"});
-  const std::set<std::string> known = {"data",         "host",    "port",      "jwt-secret",
-                                       "test-clock",   "smtp",    "mail-from", "public-url",
-                                       "reply-domain", "threads", "help"};
+  const std::set<std::string> known = {"data", "host",           "port",         "jwt-secret",   "test-clock",
+                                       "smtp", "mail-from",      "public-url",   "reply-domain", "threads",
+                                       "help", "max-upload-mib", "stream-buffer"};
   if (flags.Has("help")) {
-    std::cout << "usage: parleyd [--data DIR] [--host ADDR] [--port N] [--jwt-secret S] [--test-clock]\n";
+    std::cout << "usage: parleyd [--data DIR] [--host ADDR] [--port N] [--threads N] [--jwt-secret S] "
+                 "[--test-clock] [--max-upload-mib N] [--stream-buffer EVENTS]\n";
     return 0;
   }
   if (std::string unknown = flags.Unknown(known); !unknown.empty()) {
@@ -29,6 +30,10 @@ int main(int argc, char** argv) {
   server_options.host = flags.Get("host", "127.0.0.1");
   server_options.port = static_cast<std::uint16_t>(flags.GetInt("port", 8080, 0, 65535));
   server_options.threads = static_cast<int>(flags.GetInt("threads", 2, 1, 64));
+  server_options.max_upload_bytes = static_cast<std::size_t>(flags.GetInt("max-upload-mib", 25, 1, 4096))
+                                    << 20;
+  // The live stream's ring: how far a connection may fall behind.
+  const auto stream_buffer = static_cast<std::size_t>(flags.GetInt("stream-buffer", 10'000, 1, 10'000'000));
   if (!flags.ok()) {
     std::cerr << "parleyd: " << flags.error() << "\n";
     return 2;
@@ -79,6 +84,12 @@ int main(int argc, char** argv) {
   }
   api::Services services{**store, service, secret, SystemClock::Instance(), &metrics, &projector};
   services.attachments = attachments->get();
+  api::LiveEvents live(**store, **models, projector, stream_buffer);
+  services.live = &live;
+  server_options.open_response = [&](const api::Request& r, api::Response& reply,
+                                     std::unique_ptr<api::OpenResponse>& open) {
+    return api::OpenStream(services, r, reply, open);
+  };
   server_options.upload_file = [&](const api::http::request_header<>& header) {
     return api::UploadTarget(services, header);
   };
@@ -91,6 +102,7 @@ int main(int argc, char** argv) {
   }
   std::cout << "listening on " << server_options.host << ":" << *port << std::endl;
   server.Run();
+  live.Stop();
   service.StopBulkJobs();
   projector.Stop();
   (*store)->Close();

@@ -1,0 +1,137 @@
+#include "api/live_stream.h"
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <mutex>
+
+#include "domain/streams.h"
+#include "projections/conversation_projection.h"
+#include "projections/history_projection.h"
+
+namespace parley::api {
+
+LiveEvents::LiveEvents(eventstore::EventStore& log, projections::ReadModelStore& models,
+                       projections::Projector& projector, std::size_t capacity)
+    : log_(log),
+      models_(models),
+      projector_(projector),
+      capacity_(capacity),
+      evicted_(log.LastPosition()),
+      head_(log.LastPosition()),
+      thread_([this] { Follow(); }) {}
+
+void LiveEvents::Stop() {
+  stopping_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+std::optional<std::vector<std::shared_ptr<const LiveEvent>>> LiveEvents::After(std::uint64_t position,
+                                                                               std::size_t max) const {
+  std::shared_lock lock(mutex_);
+  if (position < evicted_) return std::nullopt;
+  std::vector<std::shared_ptr<const LiveEvent>> out;
+  // Positions grow along the ring: find the first one after `position`.
+  auto it = std::upper_bound(ring_.begin(), ring_.end(), position,
+                             [](std::uint64_t p, const auto& e) { return p < e->position; });
+  for (; it != ring_.end() && out.size() < max; ++it) out.push_back(*it);
+  return out;
+}
+
+void LiveEvents::Follow() {
+  eventstore::Subscription subscription(log_, head_.load() + 1);
+  while (!stopping_) {
+    auto events = subscription.Next(256, std::chrono::milliseconds(100));
+    if (!events.ok() || events->empty()) continue;
+    // What a user may see is judged on the read model: wait until it has
+    // these events (read-your-writes for the stream too).
+    while (!stopping_ && !projector_.WaitFor(events->back().position(), std::chrono::milliseconds(200))) {
+    }
+    for (const auto& e : *events) {
+      head_ = e.position();
+      if (!e.stream().starts_with(domain::kConversationStreamPrefix)) continue;
+      const std::string id(e.stream().substr(domain::kConversationStreamPrefix.size()));
+      auto record = projections::LoadRecord(models_, id);
+      if (!record.ok() || !record->has_value()) continue;
+      auto state = std::make_shared<const domain::Conversation>(std::move((**record).state));
+      auto entry = projections::RenderHistoryEntry(
+          e, [&](std::string_view) -> Result<std::optional<std::pair<std::string, std::string>>> {
+            return std::optional(std::pair(state->firm, state->dossier));
+          });
+      if (!entry.ok() || !entry->has_value()) continue;
+      auto live = std::make_shared<LiveEvent>();
+      live->position = e.position();
+      live->firm = state->firm;
+      live->dossier = state->dossier;
+      live->type = std::string(e.type());
+      live->staff_only = live->type == "NoteAdded" || live->type == "ReadMarked";
+      live->conversation = std::move(state);
+      live->data = boost::json::serialize((**entry).json);
+      std::unique_lock lock(mutex_);
+      ring_.push_back(std::move(live));
+      if (ring_.size() > capacity_) {
+        evicted_ = ring_.front()->position;
+        ring_.pop_front();
+      }
+    }
+  }
+}
+
+namespace {
+
+class LiveStream final : public OpenResponse {
+ public:
+  LiveStream(const LiveEvents& live, Service::Party party, std::uint64_t after)
+      : live_(live), party_(std::move(party)), cursor_(after) {}
+
+  std::optional<std::string> Next() override {
+    if (ended_) return std::nullopt;
+    std::string out;
+    if (!greeted_) {
+      greeted_ = true;
+      out = "retry: 2000\n\n";
+    }
+    auto batch = live_.After(cursor_, 256);
+    if (!batch) {
+      // Behind the ring: what it missed is gone from memory. Say so and
+      // close; the portal reloads and reconnects from now.
+      ended_ = true;
+      return out + "event: reset\ndata: {\"reason\":\"too_far_behind\"}\n\n";
+    }
+    for (const auto& e : *batch) {
+      cursor_ = e->position;
+      if (e->firm != party_.directory->firm->firm) continue;
+      if (e->staff_only && !party_.actor.is_staff()) continue;
+      if (!Sees(*e)) continue;
+      out.append("id: ").append(std::to_string(e->position)).append("\nevent: ").append(e->type);
+      out.append("\ndata: ").append(e->data).append("\n\n");
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (out.empty() && now - last_sent_ > std::chrono::seconds(15)) out = ": keep-alive\n\n";
+    if (!out.empty()) last_sent_ = now;
+    return out;
+  }
+
+ private:
+  bool Sees(const LiveEvent& e) {
+    auto it = access_.find(e.dossier);
+    if (it == access_.end()) it = access_.emplace(e.dossier, party_.directory->AccessFor(e.dossier)).first;
+    return it->second && domain::CanSee(*e.conversation, party_.actor, *it->second);
+  }
+
+  const LiveEvents& live_;
+  Service::Party party_;
+  std::uint64_t cursor_;
+  bool greeted_ = false, ended_ = false;
+  std::chrono::steady_clock::time_point last_sent_ = std::chrono::steady_clock::now();
+  std::map<std::string, std::optional<domain::DossierAccess>> access_;  // by dossier, for this connection
+};
+
+}  // namespace
+
+std::unique_ptr<OpenResponse> OpenLiveStream(const LiveEvents& live, Service::Party party,
+                                             std::uint64_t after) {
+  return std::make_unique<LiveStream>(live, std::move(party), after);
+}
+
+}  // namespace parley::api

@@ -1,0 +1,75 @@
+// The live stream (SPEC section 9, GET /v1/stream as Server-Sent Events):
+// a follower thread renders each conversation event once, after the read
+// models have it, into a bounded ring; each connection reads the ring from
+// its own position and keeps what its user may see. Memory is bounded by
+// the ring: a connection that falls behind it is told so and closed.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/server.h"
+#include "api/service.h"
+#include "domain/conversation.h"
+#include "eventstore/event_store.h"
+#include "projections/projector.h"
+
+namespace parley::api {
+
+struct LiveEvent {
+  std::uint64_t position = 0;
+  std::string firm, dossier;
+  std::shared_ptr<const domain::Conversation> conversation;  // as the read model had it then
+  bool staff_only = false;                                   // notes and read marks
+  std::string type;
+  std::string data;  // the history entry's JSON
+};
+
+class LiveEvents {
+ public:
+  LiveEvents(eventstore::EventStore& log, projections::ReadModelStore& models,
+             projections::Projector& projector, std::size_t capacity = 10'000);
+  ~LiveEvents() { Stop(); }
+  // Stops following the log (before the log and the projector stop).
+  void Stop();
+  LiveEvents(const LiveEvents&) = delete;
+  LiveEvents& operator=(const LiveEvents&) = delete;
+
+  // Events after `position`, at most `max`; nullopt if some of those have
+  // already left the ring.
+  std::optional<std::vector<std::shared_ptr<const LiveEvent>>> After(std::uint64_t position,
+                                                                     std::size_t max) const;
+  // The position of the last event looked at.
+  std::uint64_t Head() const { return head_.load(); }
+
+ private:
+  void Follow();
+
+  eventstore::EventStore& log_;
+  projections::ReadModelStore& models_;
+  projections::Projector& projector_;
+  const std::size_t capacity_;
+  mutable std::shared_mutex mutex_;
+  std::deque<std::shared_ptr<const LiveEvent>> ring_;
+  // Events up to here are not in the ring: they left it, or came before
+  // the server started (a resume from there would have a gap).
+  std::uint64_t evicted_ = 0;
+  std::atomic<std::uint64_t> head_;
+  std::atomic<bool> stopping_ = false;
+  std::thread thread_;
+};
+
+// One user's stream from `after` (a Last-Event-ID), as the server's
+// OpenResponse.
+std::unique_ptr<OpenResponse> OpenLiveStream(const LiveEvents& live, Service::Party party,
+                                             std::uint64_t after);
+
+}  // namespace parley::api

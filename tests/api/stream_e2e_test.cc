@@ -1,0 +1,155 @@
+// The live stream over real HTTP (SPEC section 9): staff and client
+// connections at once, each receiving what its user may see and nothing
+// else (never a note to a client), and a reconnect that resumes without a
+// gap.
+#include <gtest/gtest.h>
+
+#include "tests/api/firm_fixture.h"
+#include "tests/testing/sse_client.h"
+
+namespace parley {
+namespace {
+
+class StreamApiTest : public FirmApiTest {
+ protected:
+  std::unique_ptr<testing::SseClient> Open(const std::string& user, const std::string& firm = "f1",
+                                           const std::string& last_event_id = "") {
+    auto stream =
+        std::make_unique<testing::SseClient>(server_.port(), testing::UserToken(user, firm), last_event_id);
+    EXPECT_EQ(stream->Status(), 200u) << user;
+    return stream;
+  }
+  static auto Holds(const std::string& text) {
+    return [text](const testing::SseEvent& e) { return e.data.find(text) != std::string::npos; };
+  }
+};
+
+TEST_F(StreamApiTest, EachConnectionGetsWhatItsUserMaySee) {
+  auto staff = Open("u-cmc");
+  auto client = Open("u-c1");
+  auto other_client = Open("u-c2");
+  auto other_firm = Open("u-f2", "f2");
+
+  const std::string shared = Start("u-cmc", R"({"subject":"TVA T4","body":"Bonjour à tous"})");
+  ASSERT_EQ(Post("/v1/conversations/" + shared + "/notes", R"({"body":")" + std::string(kNoteText) + R"("})",
+                 "u-cmc")
+                .status,
+            201u);
+  const std::string private_one =
+      Start("u-c1", R"({"subject":"Privé","body":"Seulement pour le cabinet","audience":{"user":"u-c1"}})");
+  ASSERT_EQ(Post("/v1/conversations/" + shared + "/read", "", "u-c1").status, 204u);
+  // A last public message: everyone who sees `shared` has all before it.
+  ASSERT_EQ(Post("/v1/conversations/" + shared + "/messages", R"({"body":"Dernier mot"})", "u-cmc").status,
+            201u);
+
+  const auto& seen_by_staff = staff->Until(Holds("Dernier mot"));
+  const auto& seen_by_client = client->Until(Holds("Dernier mot"));
+  const auto& seen_by_other = other_client->Until(Holds("Dernier mot"));
+  auto types = [](const std::vector<testing::SseEvent>& events) {
+    std::vector<std::string> out;
+    for (const auto& e : events) out.push_back(e.type);
+    return out;
+  };
+  EXPECT_EQ(types(seen_by_staff), (std::vector<std::string>{"ConversationStarted", "MessagePosted",
+                                                            "NoteAdded", "ConversationStarted",
+                                                            "MessagePosted", "ReadMarked", "MessagePosted"}));
+  EXPECT_EQ(types(seen_by_client),
+            (std::vector<std::string>{"ConversationStarted", "MessagePosted", "ConversationStarted",
+                                      "MessagePosted", "MessagePosted"}))
+      << "no note, no read marks, but its own private conversation";
+  EXPECT_EQ(types(seen_by_other),
+            (std::vector<std::string>{"ConversationStarted", "MessagePosted", "MessagePosted"}))
+      << "not u-c1's private conversation";
+  for (const auto* events : {&seen_by_client, &seen_by_other}) {
+    for (const auto& e : *events) {
+      EXPECT_EQ(e.data.find(kNoteText), std::string::npos) << "a note reached a client";
+      EXPECT_EQ(e.data.find(private_one),
+                events == &seen_by_other ? std::string::npos : e.data.find(private_one));
+    }
+  }
+  EXPECT_EQ(other_client->raw().find(private_one), std::string::npos);
+  // Another firm's connection gets nothing of f1.
+  other_firm->Until([](const testing::SseEvent&) { return false; }, std::chrono::milliseconds(300));
+  EXPECT_TRUE(other_firm->events().empty());
+  // Ids are log positions, increasing.
+  for (std::size_t i = 1; i < seen_by_staff.size(); ++i)
+    EXPECT_LT(std::stoull(seen_by_staff[i - 1].id), std::stoull(seen_by_staff[i].id));
+}
+
+TEST_F(StreamApiTest, AReconnectWithLastEventIdResumesWithoutAGap) {
+  std::string last_id;
+  {
+    auto staff = Open("u-cmc");
+    Start("u-cmc", R"({"subject":"Un","body":"premier"})");
+    const auto& events = staff->Until(Holds("premier"));
+    ASSERT_FALSE(events.empty());
+    last_id = events.back().id;
+  }
+  // While disconnected.
+  const std::string id = Start("u-cmc", R"({"subject":"Deux","body":"deuxième"})");
+  ASSERT_EQ(Post("/v1/conversations/" + id + "/messages", R"({"body":"troisième"})", "u-cmc").status, 201u);
+  auto again = Open("u-cmc", "f1", last_id);
+  const auto& resumed = again->Until(Holds("troisième"));
+  ASSERT_EQ(resumed.size(), 3u) << again->raw();
+  EXPECT_EQ(resumed[0].type, "ConversationStarted");
+  EXPECT_NE(resumed[1].data.find("deuxième"), std::string::npos);
+  EXPECT_EQ(std::stoull(resumed[0].id), std::stoull(last_id) + 1) << "the very next event";
+}
+
+// A server that keeps only the last 5 events for the stream.
+class SmallBufferStreamTest : public ::testing::Test {
+ protected:
+  SmallBufferStreamTest() : server_(dir_.str("data"), {"--stream-buffer", "5"}), client_(server_.port()) {}
+  testing::TempDir dir_;
+  testing::ParleydProcess server_;
+  testing::HttpClient client_;
+};
+
+TEST_F(SmallBufferStreamTest, AConnectionTooFarBehindIsToldAndClosed) {
+  auto platform = testing::Bearer(testing::PlatformToken());
+  platform["Content-Type"] = "application/json";
+  ASSERT_EQ(client_.Request(http::verb::put, "/v1/admin/firms/f1", R"({"name":"Cabinet"})", platform).status,
+            201u);
+  ASSERT_EQ(
+      client_
+          .Request(http::verb::put, "/v1/admin/firms/f1/users/u-cmc",
+                   R"({"kind":"staff","name":"Claire","email":"c@d.example","role":"expert_comptable"})",
+                   platform)
+          .status,
+      201u);
+  ASSERT_EQ(client_
+                .Request(http::verb::put, "/v1/admin/firms/f1/dossiers/d-1",
+                         R"({"name":"D","staff":["u-cmc"]})", platform)
+                .status,
+            201u);
+  auto staff = testing::Bearer(testing::UserToken("u-cmc", "f1"));
+  staff["Content-Type"] = "application/json";
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_EQ(client_
+                  .Request(http::verb::post, "/v1/dossiers/d-1/conversations",
+                           R"({"subject":"S )" + std::to_string(i) + R"(","body":"B"})", staff)
+                  .status,
+              201u);
+  }
+  // Twelve conversation events later, position 1 has long left the ring.
+  testing::SseClient late(server_.port(), testing::UserToken("u-cmc", "f1"), "1");
+  ASSERT_EQ(late.Status(), 200u);
+  const auto& events = late.Until([](const testing::SseEvent& e) { return e.type == "reset"; });
+  ASSERT_FALSE(events.empty()) << late.raw();
+  EXPECT_EQ(events.back().type, "reset");
+  EXPECT_NE(events.back().data.find("too_far_behind"), std::string::npos);
+  late.Until([](const testing::SseEvent&) { return false; }, std::chrono::milliseconds(500));
+  EXPECT_EQ(late.events().size(), 1u) << "nothing after the reset: the connection is closed";
+}
+
+TEST_F(StreamApiTest, RefusalsAreTypedErrors) {
+  testing::SseClient anonymous(server_.port(), "");
+  EXPECT_EQ(anonymous.Status(), 401u);
+  testing::SseClient bad(server_.port(), testing::UserToken("u-cmc", "f1"), "not-a-number");
+  EXPECT_EQ(bad.Status(), 400u);
+  testing::SseClient service(server_.port(), testing::UserToken("u-audit", "f1"));
+  EXPECT_EQ(service.Status(), 403u);
+}
+
+}  // namespace
+}  // namespace parley
