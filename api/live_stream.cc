@@ -81,31 +81,30 @@ namespace {
 
 class LiveStream final : public OpenResponse {
  public:
-  LiveStream(const LiveEvents& live, Service::Party party, std::uint64_t after)
-      : live_(live), party_(std::move(party)), cursor_(after) {}
+  LiveStream(const LiveEvents& live, Service::Party party, std::uint64_t after, bool websocket)
+      : live_(live), party_(std::move(party)), cursor_(after), websocket_(websocket) {}
+
+  bool websocket() const override { return websocket_; }
 
   std::optional<std::string> Next() override {
+    if (websocket_) return NextMessage();
     if (ended_) return std::nullopt;
     std::string out;
     if (!greeted_) {
       greeted_ = true;
       out = "retry: 2000\n\n";
     }
-    auto batch = live_.After(cursor_, 256);
-    if (!batch) {
+    if (!Fill()) {
       // Behind the ring: what it missed is gone from memory. Say so and
       // close; the portal reloads and reconnects from now.
       ended_ = true;
-      return out + "event: reset\ndata: {\"reason\":\"too_far_behind\"}\n\n";
+      return out + "event: reset\ndata: " + std::string(kReset) + "\n\n";
     }
-    for (const auto& e : *batch) {
-      cursor_ = e->position;
-      if (e->firm != party_.directory->firm->firm) continue;
-      if (e->staff_only && !party_.actor.is_staff()) continue;
-      if (!Sees(*e)) continue;
+    for (const auto& e : ready_) {
       out.append("id: ").append(std::to_string(e->position)).append("\nevent: ").append(e->type);
       out.append("\ndata: ").append(e->data).append("\n\n");
     }
+    ready_.clear();
     const auto now = std::chrono::steady_clock::now();
     if (out.empty() && now - last_sent_ > std::chrono::seconds(15)) out = ": keep-alive\n\n";
     if (!out.empty()) last_sent_ = now;
@@ -113,6 +112,36 @@ class LiveStream final : public OpenResponse {
   }
 
  private:
+  static constexpr std::string_view kReset = R"({"reason":"too_far_behind"})";
+
+  // One event per message; the ring is read again once they are sent.
+  std::optional<std::string> NextMessage() {
+    if (ended_) return std::nullopt;
+    if (ready_.empty() && !Fill()) {
+      ended_ = true;
+      return R"({"id":null,"event":"reset","data":)" + std::string(kReset) + "}";
+    }
+    if (ready_.empty()) return std::string();
+    auto e = ready_.front();
+    ready_.pop_front();
+    return R"({"id":)" + std::to_string(e->position) + R"(,"event":")" + e->type + R"(","data":)" + e->data +
+           "}";
+  }
+
+  // Moves what the user may see from the ring into ready_; false if the
+  // ring no longer holds the cursor.
+  bool Fill() {
+    auto batch = live_.After(cursor_, 256);
+    if (!batch) return false;
+    for (const auto& e : *batch) {
+      cursor_ = e->position;
+      if (e->firm != party_.directory->firm->firm) continue;
+      if (e->staff_only && !party_.actor.is_staff()) continue;
+      if (Sees(*e)) ready_.push_back(e);
+    }
+    return true;
+  }
+
   bool Sees(const LiveEvent& e) {
     auto it = access_.find(e.dossier);
     if (it == access_.end()) it = access_.emplace(e.dossier, party_.directory->AccessFor(e.dossier)).first;
@@ -122,7 +151,9 @@ class LiveStream final : public OpenResponse {
   const LiveEvents& live_;
   Service::Party party_;
   std::uint64_t cursor_;
+  const bool websocket_;
   bool greeted_ = false, ended_ = false;
+  std::deque<std::shared_ptr<const LiveEvent>> ready_;  // at most one ring batch
   std::chrono::steady_clock::time_point last_sent_ = std::chrono::steady_clock::now();
   std::map<std::string, std::optional<domain::DossierAccess>> access_;  // by dossier, for this connection
 };
@@ -130,8 +161,8 @@ class LiveStream final : public OpenResponse {
 }  // namespace
 
 std::unique_ptr<OpenResponse> OpenLiveStream(const LiveEvents& live, Service::Party party,
-                                             std::uint64_t after) {
-  return std::make_unique<LiveStream>(live, std::move(party), after);
+                                             std::uint64_t after, bool websocket) {
+  return std::make_unique<LiveStream>(live, std::move(party), after, websocket);
 }
 
 }  // namespace parley::api

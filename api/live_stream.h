@@ -68,8 +68,9 @@ class LiveEvents {
 };
 
 // One user's stream from `after` (a Last-Event-ID), as the server's
-// OpenResponse.
+// OpenResponse: Server-Sent Events, or over a WebSocket one JSON message
+// per event, {"id", "event", "data"}.
 std::unique_ptr<OpenResponse> OpenLiveStream(const LiveEvents& live, Service::Party party,
-                                             std::uint64_t after);
+                                             std::uint64_t after, bool websocket = false);
 
 }  // namespace parley::api

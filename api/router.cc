@@ -1,5 +1,6 @@
 #include "api/router.h"
 
+#include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
 #include <cctype>
 #include <charconv>
@@ -630,7 +631,8 @@ bool OpenStream(Services& services, const Request& request, Response& reply,
       if (ec != std::errc() || end != resume.data() + resume.size())
         return Fail(request, Error::InvalidArgument("Last-Event-ID is the id of an event of this stream."));
     }
-    open = OpenLiveStream(*services.live, std::move(*party), after);
+    open = OpenLiveStream(*services.live, std::move(*party), after,
+                          boost::beast::websocket::is_upgrade(request));
     Response head{http::status::ok, request.version()};
     head.set(http::field::content_type, "text/event-stream");
     head.set(http::field::cache_control, "no-cache");

@@ -2,6 +2,7 @@
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
 
 #include <fcntl.h>
@@ -141,6 +142,32 @@ struct Server::Impl {
     }
   }
 
+  // The same over a WebSocket: one text message per Next(), a close frame
+  // when it ends.
+  asio::awaitable<void> FollowWebSocket(beast::tcp_stream stream, const Request& request,
+                                        OpenResponse& open) {
+    beast::websocket::stream<beast::tcp_stream> ws(std::move(stream));
+    ws.set_option(beast::websocket::stream_base::timeout::suggested(beast::role_type::server));
+    beast::error_code ec;
+    co_await ws.async_accept(request, asio::redirect_error(asio::use_awaitable, ec));
+    asio::steady_timer timer(ws.get_executor());
+    ws.text(true);
+    while (!ec) {
+      std::optional<std::string> next = open.Next();
+      if (!next) {
+        co_await ws.async_close(beast::websocket::close_code::going_away,
+                                asio::redirect_error(asio::use_awaitable, ec));
+        break;
+      }
+      if (!next->empty()) {
+        co_await ws.async_write(asio::buffer(*next), asio::redirect_error(asio::use_awaitable, ec));
+        continue;
+      }
+      timer.expires_after(std::chrono::milliseconds(25));
+      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
   // One connection: read a request, answer it, until the peer or a limit ends it.
   asio::awaitable<void> Serve(beast::tcp_stream stream) {
     connections++;
@@ -209,6 +236,11 @@ struct Server::Impl {
       std::unique_ptr<OpenResponse> open;
       Response opened;
       if (options.open_response && options.open_response(request, opened, open)) {
+        if (open && open->websocket()) {
+          co_await FollowWebSocket(std::move(stream), request, *open);
+          connections--;
+          co_return;
+        }
         if (open) {
           co_await Follow(stream, std::move(opened), *open, ec);
           break;

@@ -28,7 +28,11 @@ class OpenResponse {
  public:
   virtual ~OpenResponse() = default;
   // The next bytes to send ("" if nothing yet); nullopt ends the response.
+  // Over a WebSocket, each call gives at most one message.
   virtual std::optional<std::string> Next() = 0;
+  // True: the server accepts the request's WebSocket upgrade and sends
+  // each Next() as a text message instead.
+  virtual bool websocket() const { return false; }
 };
 
 struct ServerOptions {

@@ -3,6 +3,12 @@
 // else (never a note to a client), and a reconnect that resumes without a
 // gap.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include <boost/beast/websocket.hpp>
+
+#include <atomic>
+#include <thread>
 
 #include "tests/api/firm_fixture.h"
 #include "tests/testing/sse_client.h"
@@ -140,6 +146,65 @@ TEST_F(SmallBufferStreamTest, AConnectionTooFarBehindIsToldAndClosed) {
   EXPECT_NE(events.back().data.find("too_far_behind"), std::string::npos);
   late.Until([](const testing::SseEvent&) { return false; }, std::chrono::milliseconds(500));
   EXPECT_EQ(late.events().size(), 1u) << "nothing after the reset: the connection is closed";
+}
+
+TEST_F(StreamApiTest, TheSamePathUpgradesToAWebSocket) {
+  namespace websocket = boost::beast::websocket;
+  boost::asio::io_context io;
+  auto open = [&](const std::string& user) {
+    auto ws = std::make_unique<websocket::stream<boost::asio::ip::tcp::socket>>(io);
+    ws->next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), server_.port()});
+    const std::string token = testing::UserToken(user, "f1");
+    ws->set_option(websocket::stream_base::decorator(
+        [token](websocket::request_type& req) { req.set(http::field::authorization, "Bearer " + token); }));
+    ws->handshake("127.0.0.1", "/v1/stream");
+    return ws;
+  };
+  auto staff = open("u-cmc");
+  auto client = open("u-c1");
+  // A reader that never returns would hang the test: a watchdog shuts the
+  // sockets after 20 s.
+  std::atomic<bool> finished = false;
+  std::thread watchdog([&] {
+    for (int i = 0; i < 200 && !finished; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!finished) {
+      ::shutdown(staff->next_layer().native_handle(), SHUT_RDWR);
+      ::shutdown(client->next_layer().native_handle(), SHUT_RDWR);
+    }
+  });
+  auto read = [](websocket::stream<boost::asio::ip::tcp::socket>& ws) {
+    boost::beast::flat_buffer buffer;
+    boost::system::error_code ec;
+    ws.read(buffer, ec);
+    return ec ? json::value() : json::parse(boost::beast::buffers_to_string(buffer.data()));
+  };
+  const std::string id = Start("u-cmc", R"({"subject":"WS","body":"par websocket"})");
+  ASSERT_EQ(
+      Post("/v1/conversations/" + id + "/notes", R"({"body":")" + std::string(kNoteText) + R"("})", "u-cmc")
+          .status,
+      201u);
+  ASSERT_EQ(Post("/v1/conversations/" + id + "/messages", R"({"body":"après la note"})", "u-cmc").status,
+            201u);
+  std::vector<std::string> staff_events, client_events;
+  for (int i = 0; i < 4; ++i) {
+    auto m = read(*staff);
+    ASSERT_TRUE(m.is_object()) << "staff message " << i;
+    staff_events.emplace_back(m.at("event").as_string());
+    EXPECT_TRUE(m.at("id").is_int64());
+  }
+  for (int i = 0; i < 3; ++i) {
+    auto m = read(*client);
+    ASSERT_TRUE(m.is_object()) << "client message " << i;
+    client_events.emplace_back(m.at("event").as_string());
+    EXPECT_EQ(json::serialize(m).find(kNoteText), std::string::npos) << "a note reached a client";
+  }
+  finished = true;
+  watchdog.join();
+  EXPECT_EQ(staff_events,
+            (std::vector<std::string>{"ConversationStarted", "MessagePosted", "NoteAdded", "MessagePosted"}));
+  EXPECT_EQ(client_events,
+            (std::vector<std::string>{"ConversationStarted", "MessagePosted", "MessagePosted"}))
+      << "the note is skipped, the message after it arrives";
 }
 
 TEST_F(StreamApiTest, RefusalsAreTypedErrors) {
