@@ -617,7 +617,12 @@ bool OpenStream(Services& services, const Request& request, Response& reply,
       res.set(http::field::allow, "GET");
       return res;
     }
-    auto claims = Authenticate(services, request);
+    // Browsers cannot set headers on a WebSocket: the stream alone also
+    // takes the token as ?access_token= (JWTs need no percent-decoding).
+    const std::string query_token = QueryParam(target, "access_token");
+    auto claims = request.find(http::field::authorization) == request.end() && !query_token.empty()
+                      ? services.tokens.Verify(query_token, services.jwt_secret, services.token_clock.Now())
+                      : Authenticate(services, request);
     if (!claims.ok()) return Fail(request, claims.error());
     auto party = services.service.PartyOf(*claims);
     if (!party.ok()) return Fail(request, party.error());

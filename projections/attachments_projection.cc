@@ -25,15 +25,30 @@ Result<void> AttachmentsProjection::Apply(const eventstore::EventView& event, Re
                                                               {"at", u.at}}));
     return {};
   }
-  // Only a message's attachments can make an upload visible to others.
-  if (!event.stream().starts_with(domain::kConversationStreamPrefix) || event.type() != "MessagePosted")
-    return {};
+  // Only a message's attachments can make an upload visible to others,
+  // and only while the message is not deleted.
+  if (!event.stream().starts_with(domain::kConversationStreamPrefix)) return {};
+  if (event.type() != "MessagePosted" && event.type() != "MessageDeleted") return {};
   auto decoded = domain::DecodeEvent(event.type(), event.schema_version(), event.payload());
   if (!decoded.ok()) return decoded.error();
   const std::string conversation(event.stream().substr(domain::kConversationStreamPrefix.size()));
-  for (const auto& a : std::get<domain::MessagePosted>(*decoded).attachments) {
-    if (!a.upload_id.empty()) writer.Put("ref/" + a.upload_id + "/" + conversation, "");
+  if (const auto* posted = std::get_if<domain::MessagePosted>(&*decoded)) {
+    std::string uploads;
+    for (const auto& a : posted->attachments) {
+      if (a.upload_id.empty()) continue;
+      writer.Put("ref/" + a.upload_id + "/" + conversation + "/" + posted->message, "");
+      uploads.append(a.upload_id).append("\n");
+    }
+    if (!uploads.empty()) writer.Put("msg/" + conversation + "/" + posted->message, uploads);
+    return {};
   }
+  const auto& deleted = std::get<domain::MessageDeleted>(*decoded);
+  auto uploads = writer.Get("msg/" + conversation + "/" + deleted.message);
+  if (!uploads.ok()) return uploads.error();
+  if (!uploads->has_value()) return {};
+  std::string_view list = **uploads;
+  for (std::size_t end; (end = list.find('\n')) != std::string_view::npos; list.remove_prefix(end + 1))
+    writer.Delete("ref/" + std::string(list.substr(0, end)) + "/" + conversation + "/" + deleted.message);
   return {};
 }
 
@@ -61,8 +76,12 @@ Result<std::vector<std::string>> UploadReferences(ReadModelStore& store, const s
   const std::string prefix = "ref/" + upload + "/";
   auto rows = store.Scan(AttachmentsProjection::kName, prefix, "", 1000);
   if (!rows.ok()) return rows.error();
+  // ref/<upload>/<conversation>/<message>: each conversation once.
   std::vector<std::string> out;
-  for (const auto& [key, value] : *rows) out.push_back(key.substr(prefix.size()));
+  for (const auto& [key, value] : *rows) {
+    std::string conversation = key.substr(prefix.size(), key.find('/', prefix.size()) - prefix.size());
+    if (out.empty() || out.back() != conversation) out.push_back(std::move(conversation));
+  }
   return out;
 }
 

@@ -102,6 +102,23 @@ TEST_F(AttachmentsApiTest, AFileIsSeenByItsUploaderThenByWhoeverSeesAMessageHold
   EXPECT_EQ(Download(id, "u-f2", "", "f2").status, 404u) << "never another firm";
   EXPECT_EQ(Download("a_nothing", "u-cmc").status, 404u);
 
+  // A file whose only message is deleted is no longer shown to others.
+  auto later = Upload(RandomBytes(2000, 5), "brouillon.pdf", "u-c1");
+  const std::string later_id(later.json().at("id").as_string());
+  const std::string conversation(started.json().at("id").as_string());
+  auto message = Post("/v1/conversations/" + conversation + "/messages",
+                      R"({"body":"Oups","attachments":[")" + later_id + R"("]})", "u-c1");
+  ASSERT_EQ(message.status, 201u) << message.body;
+  EXPECT_EQ(Download(later_id, "u-cmc").status, 200u);
+  const std::string message_id(message.json().at("id").as_string());
+  ASSERT_EQ(Call(http::verb::delete_, "/v1/conversations/" + conversation + "/messages/" + message_id, "",
+                 testing::UserToken("u-c1", "f1"))
+                .status,
+            200u);
+  EXPECT_EQ(Download(later_id, "u-cmc").status, 404u) << "its message is deleted";
+  EXPECT_EQ(Download(later_id, "u-c1").status, 200u) << "its uploader still has it";
+  EXPECT_EQ(Download(id, "u-cmc").status, 200u) << "the other file is still held by a message";
+
   // A private conversation's file stays private.
   auto mine = Upload(RandomBytes(1000, 3), "privé.txt", "u-c1");
   const std::string private_id(mine.json().at("id").as_string());

@@ -151,17 +151,21 @@ TEST_F(SmallBufferStreamTest, AConnectionTooFarBehindIsToldAndClosed) {
 TEST_F(StreamApiTest, TheSamePathUpgradesToAWebSocket) {
   namespace websocket = boost::beast::websocket;
   boost::asio::io_context io;
-  auto open = [&](const std::string& user) {
+  // Staff as a server would connect (Authorization header), the client as
+  // a browser must (the token in the query).
+  auto open = [&](const std::string& user, bool in_query) {
     auto ws = std::make_unique<websocket::stream<boost::asio::ip::tcp::socket>>(io);
     ws->next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), server_.port()});
     const std::string token = testing::UserToken(user, "f1");
-    ws->set_option(websocket::stream_base::decorator(
-        [token](websocket::request_type& req) { req.set(http::field::authorization, "Bearer " + token); }));
-    ws->handshake("127.0.0.1", "/v1/stream");
+    if (!in_query) {
+      ws->set_option(websocket::stream_base::decorator(
+          [token](websocket::request_type& req) { req.set(http::field::authorization, "Bearer " + token); }));
+    }
+    ws->handshake("127.0.0.1", in_query ? "/v1/stream?access_token=" + token : "/v1/stream");
     return ws;
   };
-  auto staff = open("u-cmc");
-  auto client = open("u-c1");
+  auto staff = open("u-cmc", false);
+  auto client = open("u-c1", true);
   // A reader that never returns would hang the test: a watchdog shuts the
   // sockets after 20 s.
   std::atomic<bool> finished = false;
@@ -214,6 +218,10 @@ TEST_F(StreamApiTest, RefusalsAreTypedErrors) {
   EXPECT_EQ(bad.Status(), 400u);
   testing::SseClient service(server_.port(), testing::UserToken("u-audit", "f1"));
   EXPECT_EQ(service.Status(), 403u);
+  EXPECT_EQ(
+      client_.Request(http::verb::get, "/v1/inbox?access_token=" + testing::UserToken("u-cmc", "f1")).status,
+      401u)
+      << "only the stream takes a token in the query";
 }
 
 }  // namespace
