@@ -498,6 +498,12 @@ Result<json::object> Service::Counters(const Claims& caller, const std::string& 
   return tally.Json();
 }
 
+Result<json::object> Service::PartyCounters(const Party& party, const std::string& dossier) {
+  auto access = DossierFor(party, dossier);
+  if (!access.ok()) return access.error();
+  return CountersOf(party, *access);
+}
+
 Result<json::object> Service::Inbox(const Claims& caller) {
   auto party = Resolve(caller);
   if (!party.ok()) return party.error();

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <mutex>
+#include <set>
 
 #include "domain/streams.h"
 #include "projections/conversation_projection.h"
@@ -36,6 +37,23 @@ std::optional<std::vector<std::shared_ptr<const LiveEvent>>> LiveEvents::After(s
                              [](std::uint64_t p, const auto& e) { return p < e->position; });
   for (; it != ring_.end() && out.size() < max; ++it) out.push_back(*it);
   return out;
+}
+
+std::optional<std::string> LiveEvents::CachedCounters(
+    const std::string& user, const std::string& dossier, std::uint64_t as_of,
+    const std::function<std::optional<std::string>()>& compute) const {
+  const auto key = std::pair(user, dossier);
+  {
+    std::lock_guard lock(counters_mutex_);
+    if (auto it = counters_.find(key); it != counters_.end() && it->second.first == as_of)
+      return it->second.second;
+  }
+  auto computed = compute();
+  if (!computed) return computed;
+  std::lock_guard lock(counters_mutex_);
+  if (counters_.size() > 100'000) counters_.clear();
+  counters_[key] = {as_of, *computed};
+  return computed;
 }
 
 void LiveEvents::Follow() {
@@ -81,8 +99,13 @@ namespace {
 
 class LiveStream final : public OpenResponse {
  public:
-  LiveStream(const LiveEvents& live, Service::Party party, std::uint64_t after, bool websocket)
-      : live_(live), party_(std::move(party)), cursor_(after), websocket_(websocket) {}
+  LiveStream(const LiveEvents& live, Service::Party party, std::uint64_t after, bool websocket,
+             CountersOf counters)
+      : live_(live),
+        party_(std::move(party)),
+        cursor_(after),
+        websocket_(websocket),
+        counters_(std::move(counters)) {}
 
   bool websocket() const override { return websocket_; }
 
@@ -105,6 +128,8 @@ class LiveStream final : public OpenResponse {
       out.append("\ndata: ").append(e->data).append("\n\n");
     }
     ready_.clear();
+    for (const auto& counters : TakeCounters())
+      out.append("event: counters\ndata: ").append(counters).append("\n\n");
     const auto now = std::chrono::steady_clock::now();
     if (out.empty() && now - last_sent_ > std::chrono::seconds(15)) out = ": keep-alive\n\n";
     if (!out.empty()) last_sent_ = now;
@@ -121,7 +146,13 @@ class LiveStream final : public OpenResponse {
       ended_ = true;
       return R"({"id":null,"event":"reset","data":)" + std::string(kReset) + "}";
     }
-    if (ready_.empty()) return std::string();
+    if (ready_.empty()) {
+      if (counters_pending_.empty()) counters_pending_ = TakeCounters();
+      if (counters_pending_.empty()) return std::string();
+      std::string message = R"({"id":null,"event":"counters","data":)" + counters_pending_.front() + "}";
+      counters_pending_.erase(counters_pending_.begin());
+      return message;
+    }
     auto e = ready_.front();
     ready_.pop_front();
     return R"({"id":)" + std::to_string(e->position) + R"(,"event":")" + e->type + R"(","data":)" + e->data +
@@ -137,9 +168,25 @@ class LiveStream final : public OpenResponse {
       cursor_ = e->position;
       if (e->firm != party_.directory->firm->firm) continue;
       if (e->staff_only && !party_.actor.is_staff()) continue;
-      if (Sees(*e)) ready_.push_back(e);
+      if (!Sees(*e)) continue;
+      ready_.push_back(e);
+      touched_[e->dossier] = e->position;
     }
     return true;
+  }
+
+  // The counters of the dossiers the events sent since the last call touched.
+  std::vector<std::string> TakeCounters() {
+    std::vector<std::string> out;
+    if (counters_) {
+      for (const auto& [dossier, position] : touched_) {
+        auto counters = live_.CachedCounters(party_.actor.id, dossier, position,
+                                             [&] { return counters_(party_, dossier); });
+        if (counters) out.push_back(std::move(*counters));
+      }
+    }
+    touched_.clear();
+    return out;
   }
 
   bool Sees(const LiveEvent& e) {
@@ -152,6 +199,9 @@ class LiveStream final : public OpenResponse {
   Service::Party party_;
   std::uint64_t cursor_;
   const bool websocket_;
+  CountersOf counters_;
+  std::map<std::string, std::uint64_t> touched_;  // dossier -> its last event sent, for its counters
+  std::vector<std::string> counters_pending_;     // WebSocket: counters messages still to send
   bool greeted_ = false, ended_ = false;
   std::deque<std::shared_ptr<const LiveEvent>> ready_;  // at most one ring batch
   std::chrono::steady_clock::time_point last_sent_ = std::chrono::steady_clock::now();
@@ -161,8 +211,8 @@ class LiveStream final : public OpenResponse {
 }  // namespace
 
 std::unique_ptr<OpenResponse> OpenLiveStream(const LiveEvents& live, Service::Party party,
-                                             std::uint64_t after, bool websocket) {
-  return std::make_unique<LiveStream>(live, std::move(party), after, websocket);
+                                             std::uint64_t after, bool websocket, CountersOf counters) {
+  return std::make_unique<LiveStream>(live, std::move(party), after, websocket, std::move(counters));
 }
 
 }  // namespace parley::api

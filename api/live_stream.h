@@ -8,8 +8,10 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -50,6 +52,12 @@ class LiveEvents {
   // The position of the last event looked at.
   std::uint64_t Head() const { return head_.load(); }
 
+  // `compute()`, or what it gave for the same user and dossier as of the
+  // same event: a user's connections share their counters.
+  std::optional<std::string> CachedCounters(const std::string& user, const std::string& dossier,
+                                            std::uint64_t as_of,
+                                            const std::function<std::optional<std::string>()>& compute) const;
+
  private:
   void Follow();
 
@@ -64,13 +72,22 @@ class LiveEvents {
   std::uint64_t evicted_ = 0;
   std::atomic<std::uint64_t> head_;
   std::atomic<bool> stopping_ = false;
+  mutable std::mutex counters_mutex_;
+  // (user, dossier) -> (event position, counters JSON); bounded by clearing.
+  mutable std::map<std::pair<std::string, std::string>, std::pair<std::uint64_t, std::string>> counters_;
   std::thread thread_;
 };
 
+// A dossier's counters for the stream's user, as JSON text (nullopt: none).
+using CountersOf =
+    std::function<std::optional<std::string>(const Service::Party&, const std::string& dossier)>;
+
 // One user's stream from `after` (a Last-Event-ID), as the server's
 // OpenResponse: Server-Sent Events, or over a WebSocket one JSON message
-// per event, {"id", "event", "data"}.
+// per event, {"id", "event", "data"}. After the events of a poll, each
+// dossier they touched gets a "counters" event {dossier, counters} (no id:
+// it is not a position to resume from).
 std::unique_ptr<OpenResponse> OpenLiveStream(const LiveEvents& live, Service::Party party,
-                                             std::uint64_t after, bool websocket = false);
+                                             std::uint64_t after, bool websocket, CountersOf counters);
 
 }  // namespace parley::api

@@ -636,8 +636,14 @@ bool OpenStream(Services& services, const Request& request, Response& reply,
       if (ec != std::errc() || end != resume.data() + resume.size())
         return Fail(request, Error::InvalidArgument("Last-Event-ID is the id of an event of this stream."));
     }
-    open = OpenLiveStream(*services.live, std::move(*party), after,
-                          boost::beast::websocket::is_upgrade(request));
+    Service& service = services.service;
+    open = OpenLiveStream(
+        *services.live, std::move(*party), after, boost::beast::websocket::is_upgrade(request),
+        [&service](const Service::Party& p, const std::string& dossier) -> std::optional<std::string> {
+          auto counters = service.PartyCounters(p, dossier);
+          if (!counters.ok()) return std::nullopt;
+          return json::serialize(json::object{{"dossier", dossier}, {"counters", std::move(*counters)}});
+        });
     Response head{http::status::ok, request.version()};
     head.set(http::field::content_type, "text/event-stream");
     head.set(http::field::cache_control, "no-cache");

@@ -160,6 +160,9 @@ class Service {
   eventstore::EventStore& log() { return log_; }
   // The caller as a user of their firm (GET /v1/stream decides with it).
   Result<Party> PartyOf(const Claims& caller) { return Resolve(caller); }
+  // A dossier's counters as the party sees them now (the live stream's
+  // counter events).
+  Result<boost::json::object> PartyCounters(const Party& party, const std::string& dossier);
 
  private:
   // Platform tokens may administer every firm; a user of kind admin only

@@ -51,9 +51,11 @@ TEST_F(StreamApiTest, EachConnectionGetsWhatItsUserMaySee) {
   const auto& seen_by_staff = staff->Until(Holds("Dernier mot"));
   const auto& seen_by_client = client->Until(Holds("Dernier mot"));
   const auto& seen_by_other = other_client->Until(Holds("Dernier mot"));
+  // The events of the log; "counters" events follow them (checked below).
   auto types = [](const std::vector<testing::SseEvent>& events) {
     std::vector<std::string> out;
-    for (const auto& e : events) out.push_back(e.type);
+    for (const auto& e : events)
+      if (e.type != "counters") out.push_back(e.type);
     return out;
   };
   EXPECT_EQ(types(seen_by_staff), (std::vector<std::string>{"ConversationStarted", "MessagePosted",
@@ -77,9 +79,31 @@ TEST_F(StreamApiTest, EachConnectionGetsWhatItsUserMaySee) {
   // Another firm's connection gets nothing of f1.
   other_firm->Until([](const testing::SseEvent&) { return false; }, std::chrono::milliseconds(300));
   EXPECT_TRUE(other_firm->events().empty());
-  // Ids are log positions, increasing.
-  for (std::size_t i = 1; i < seen_by_staff.size(); ++i)
-    EXPECT_LT(std::stoull(seen_by_staff[i - 1].id), std::stoull(seen_by_staff[i].id));
+  // Ids are log positions, increasing; counters events have none.
+  std::uint64_t previous = 0;
+  for (const auto& e : seen_by_staff) {
+    if (e.type == "counters") {
+      EXPECT_TRUE(e.id.empty());
+      continue;
+    }
+    EXPECT_LT(previous, std::stoull(e.id));
+    previous = std::stoull(e.id);
+  }
+  // After the last message, each connection got d-104's counters as its
+  // user sees them.
+  auto last_counters = [](const std::vector<testing::SseEvent>& events) {
+    for (auto it = events.rbegin(); it != events.rend(); ++it)
+      if (it->type == "counters") return json::parse(it->data);
+    return json::value();
+  };
+  const auto staff_counters = last_counters(seen_by_staff);
+  ASSERT_TRUE(staff_counters.is_object()) << "staff got no counters";
+  EXPECT_EQ(staff_counters.at("dossier").as_string(), "d-104");
+  EXPECT_EQ(json::value(staff_counters.at("counters")), Get("/v1/dossiers/d-104/counters", "u-cmc").json());
+  const auto other_counters = last_counters(seen_by_other);
+  ASSERT_TRUE(other_counters.is_object());
+  EXPECT_EQ(json::value(other_counters.at("counters")), Get("/v1/dossiers/d-104/counters", "u-c2").json())
+      << "u-c2's own view: without u-c1's private conversation";
 }
 
 TEST_F(StreamApiTest, AReconnectWithLastEventIdResumesWithoutAGap) {
@@ -88,14 +112,17 @@ TEST_F(StreamApiTest, AReconnectWithLastEventIdResumesWithoutAGap) {
     auto staff = Open("u-cmc");
     Start("u-cmc", R"({"subject":"Un","body":"premier"})");
     const auto& events = staff->Until(Holds("premier"));
-    ASSERT_FALSE(events.empty());
-    last_id = events.back().id;
+    for (const auto& e : events)
+      if (!e.id.empty()) last_id = e.id;
+    ASSERT_FALSE(last_id.empty());
   }
   // While disconnected.
   const std::string id = Start("u-cmc", R"({"subject":"Deux","body":"deuxième"})");
   ASSERT_EQ(Post("/v1/conversations/" + id + "/messages", R"({"body":"troisième"})", "u-cmc").status, 201u);
   auto again = Open("u-cmc", "f1", last_id);
-  const auto& resumed = again->Until(Holds("troisième"));
+  std::vector<testing::SseEvent> resumed;
+  for (const auto& e : again->Until(Holds("troisième")))
+    if (e.type != "counters") resumed.push_back(e);
   ASSERT_EQ(resumed.size(), 3u) << again->raw();
   EXPECT_EQ(resumed[0].type, "ConversationStarted");
   EXPECT_NE(resumed[1].data.find("deuxième"), std::string::npos);
@@ -176,11 +203,18 @@ TEST_F(StreamApiTest, TheSamePathUpgradesToAWebSocket) {
       ::shutdown(client->next_layer().native_handle(), SHUT_RDWR);
     }
   });
-  auto read = [](websocket::stream<boost::asio::ip::tcp::socket>& ws) {
-    boost::beast::flat_buffer buffer;
-    boost::system::error_code ec;
-    ws.read(buffer, ec);
-    return ec ? json::value() : json::parse(boost::beast::buffers_to_string(buffer.data()));
+  // The next message that is not a "counters" one.
+  int counters_seen = 0;
+  auto read = [&](websocket::stream<boost::asio::ip::tcp::socket>& ws) {
+    for (;;) {
+      boost::beast::flat_buffer buffer;
+      boost::system::error_code ec;
+      ws.read(buffer, ec);
+      if (ec) return json::value();
+      auto message = json::parse(boost::beast::buffers_to_string(buffer.data()));
+      if (message.at("event").as_string() != "counters") return message;
+      ++counters_seen;
+    }
   };
   const std::string id = Start("u-cmc", R"({"subject":"WS","body":"par websocket"})");
   ASSERT_EQ(
@@ -202,8 +236,18 @@ TEST_F(StreamApiTest, TheSamePathUpgradesToAWebSocket) {
     client_events.emplace_back(m.at("event").as_string());
     EXPECT_EQ(json::serialize(m).find(kNoteText), std::string::npos) << "a note reached a client";
   }
+  // After the last event, the dossier's counters.
+  boost::beast::flat_buffer buffer;
+  boost::system::error_code ec;
+  if (counters_seen == 0) staff->read(buffer, ec);
   finished = true;
   watchdog.join();
+  if (counters_seen == 0) {
+    ASSERT_FALSE(ec) << ec.message();
+    auto counters = json::parse(boost::beast::buffers_to_string(buffer.data()));
+    EXPECT_EQ(counters.at("event").as_string(), "counters");
+    EXPECT_EQ(counters.at("data").at("dossier").as_string(), "d-104");
+  }
   EXPECT_EQ(staff_events,
             (std::vector<std::string>{"ConversationStarted", "MessagePosted", "NoteAdded", "MessagePosted"}));
   EXPECT_EQ(client_events,
