@@ -11,6 +11,8 @@ namespace parley::api {
 
 namespace json = boost::json;
 
+namespace {
+
 json::object UploadJson(const domain::AttachmentUploaded& u) {
   return {{"id", u.upload},
           {"name", u.name},
@@ -20,40 +22,33 @@ json::object UploadJson(const domain::AttachmentUploaded& u) {
           {"dossier", u.dossier}};
 }
 
-Result<void> Service::CheckUpload(const Claims& caller, const std::string& dossier, const std::string& name,
-                                  std::uint64_t size) {
-  auto party = Resolve(caller);
-  if (!party.ok()) return party.error();
-  auto access = DossierFor(*party, dossier);
-  if (!access.ok()) return access.error();
-  domain::AttachmentUploaded candidate;
-  candidate.upload = "check";
-  candidate.name = name;
-  candidate.size = size;
-  auto decided = domain::Decide(domain::Upload{}, candidate);
-  if (!decided.ok()) return decided.error();
-  return {};
-}
+}  // namespace
 
-Result<Written> Service::RecordUpload(const Caller& caller, const std::string& dossier,
-                                      const std::string& name, const std::string& content_type,
-                                      const std::string& sha256, std::uint64_t size) {
+Result<Written> Service::Upload(const Caller& caller, const std::string& dossier, const std::string& name,
+                                const std::string& content_type, std::uint64_t size,
+                                const std::function<Result<StoredBlob>()>& keep) {
   auto party = Resolve(caller);
   if (!party.ok()) return party.error();
   auto access = DossierFor(*party, dossier);
   if (!access.ok()) return access.error();
   const std::string firm = party->directory->firm->firm;
-  domain::AttachmentUploaded upload{firm,
-                                    dossier,
-                                    NewResourceId(caller, "a_", clock_.Now()),
-                                    party->actor.id,
-                                    name,
-                                    content_type.empty() ? "application/octet-stream" : content_type,
-                                    sha256,
-                                    size,
+  domain::AttachmentUploaded upload{firm, dossier,
+                                    "",   party->actor.id,
+                                    name, content_type.empty() ? "application/octet-stream" : content_type,
+                                    "",   size,
                                     0};
+  // The upload's rules first: nothing is kept for a refused one.
+  if (auto allowed = domain::Decide(domain::Upload{}, upload); !allowed.ok()) return allowed.error();
+  auto blob = keep();
+  if (!blob.ok()) return blob.error();
+  upload.sha256 = blob->sha256;
+  upload.size = blob->size;
+  // Under an Idempotency-Key, a retry is the same request only with the same bytes.
+  Caller keyed = caller;
+  keyed.body_sha = blob->sha256;
+  upload.upload = NewResourceId(keyed, "a_", clock_.Now());
   std::optional<Idempotency> idempotency;
-  if (!caller.idempotency_scope.empty()) idempotency = Idempotency{caller.idempotency_scope, caller.body_sha};
+  if (!keyed.idempotency_scope.empty()) idempotency = Idempotency{keyed.idempotency_scope, keyed.body_sha};
   auto outcome = RunCommand<domain::Upload, domain::AttachmentEvent>(
       log_, projector_, clock_, domain::UploadStream(firm, upload.upload), party->actor.id,
       [](const eventstore::RecordedEvent& r) {

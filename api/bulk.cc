@@ -132,9 +132,7 @@ Result<json::object> Service::StartBulk(const Caller& caller, const json::object
   if (!state.ok()) return state.error();
   // A retry of a job that was interrupted resumes it here, as a restart does.
   if (!state->completed) bulk_runner_->Submit(firm, job);
-  auto stored = projections::LoadBulkJob(models_, firm, job);
-  if (!stored.ok()) return stored.error();
-  return projections::BulkJobJson(stored->value_or(*state));
+  return projections::BulkJobJson(*state);
 }
 
 Result<json::object> Service::GetBulk(const Claims& caller, const std::string& job) {

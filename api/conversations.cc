@@ -532,17 +532,16 @@ Result<json::object> Service::Inbox(const Claims& caller) {
 }
 
 Result<std::pair<Service::Party, projections::ConversationRecord>> Service::Act(
-    const Caller& caller, const std::string& conversation, const domain::Command& command) {
+    const Caller& caller, const std::string& conversation, domain::Command command) {
   auto party = Resolve(caller);
   if (!party.ok()) return party.error();
   auto visible = Visible(*party, conversation);
   if (!visible.ok()) return visible.error();
-  domain::Command checked = command;
-  if (auto* post = std::get_if<domain::PostMessage>(&checked)) {
+  if (auto* post = std::get_if<domain::PostMessage>(&command)) {
     if (auto uploads = CheckUploads(*party, visible->second.dossier, post->attachments); !uploads.ok())
       return uploads.error();
   }
-  auto record = RunConversation(*party, visible->second, conversation, checked, &caller, &visible->first);
+  auto record = RunConversation(*party, visible->second, conversation, command, &caller, &visible->first);
   if (!record.ok()) return record.error();
   return std::make_pair(std::move(*party), std::move(*record));
 }

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <tuple>
 #include <vector>
@@ -115,7 +116,7 @@ Response WrongMethod(const Request& request) {
 
 // The captured `{...}` segments of a route, in order.
 using Params = std::vector<std::string>;
-using RouteHandler = Response (*)(Services&, const Request&, const Caller&, const Params&);
+using RouteHandler = std::function<Reply(Services&, const Request&, const Caller&, const Params&)>;
 
 Response NoContent(const Request& request) {
   Response res{http::status::no_content, request.version()};
@@ -191,15 +192,9 @@ Response Upload(Services& services, const Request& request, const Caller& caller
   if (name.empty()) return Fail(request, Error::InvalidArgument("Name the file in the X-Filename header."));
   std::error_code size_error;
   const std::uint64_t size = std::filesystem::file_size(file, size_error);
-  if (auto allowed = services.service.CheckUpload(caller, p[0], name, size_error ? 0 : size); !allowed.ok())
-    return Fail(request, allowed.error());
-  auto blob = services.attachments->Keep(file);
-  if (!blob.ok()) return Fail(request, blob.error());
-  Caller keyed = caller;
-  keyed.body_sha = blob->sha256;  // an Idempotency-Key retry is the same request only with the same bytes
-  return Written(request, services.service.RecordUpload(keyed, p[0], name,
-                                                        std::string(request[http::field::content_type]),
-                                                        blob->sha256, blob->size));
+  return Written(request, services.service.Upload(
+                              caller, p[0], name, std::string(request[http::field::content_type]),
+                              size_error ? 0 : size, [&] { return services.attachments->Keep(file); }));
 }
 
 // "bytes=a-b", "bytes=a-" or "bytes=-n" within `size`: {offset, length};
@@ -230,7 +225,7 @@ std::optional<std::pair<std::uint64_t, std::uint64_t>> ByteRange(std::string_vie
 
 // GET /v1/attachments/{id}: the file, streamed by the server from its
 // content address, whole or one byte range.
-Response Download(Services& services, const Request& request, const Caller& caller, const Params& p) {
+Reply Download(Services& services, const Request& request, const Caller& caller, const Params& p) {
   auto upload = services.service.DownloadableUpload(caller, p[0]);
   if (!upload.ok()) return Fail(request, upload.error());
   if (services.attachments == nullptr)
@@ -268,10 +263,49 @@ Response Download(Services& services, const Request& request, const Caller& call
           "attachment; filename=\"" + plain + "\"; filename*=UTF-8''" + encoded);
   res.set(http::field::accept_ranges, "bytes");
   res.set(http::field::etag, "\"" + upload->sha256 + "\"");
-  res.set(kResponseFileField, std::to_string(offset) + " " + std::to_string(length) + " " +
-                                  services.attachments->PathOf(upload->sha256));
   res.keep_alive(request.keep_alive());
-  return res;
+  Reply reply(std::move(res));
+  reply.file = FileBody{services.attachments->PathOf(upload->sha256), offset, length};
+  return reply;
+}
+
+// GET /v1/stream: Server-Sent Events of what the caller may see, or the
+// same over a WebSocket, from `Last-Event-ID` (or `?after=`) or from now.
+Reply Stream(Services& services, const Request& request, const Caller&, const Params&) {
+  if (services.live == nullptr) return NotFound(request);
+  // Browsers cannot set headers on a WebSocket: the stream alone also
+  // takes the token as ?access_token= (JWTs need no percent-decoding).
+  const std::string_view target = request.target();
+  const std::string query_token = QueryParam(target, "access_token");
+  auto claims = request.find(http::field::authorization) == request.end() && !query_token.empty()
+                    ? services.tokens.Verify(query_token, services.jwt_secret, services.token_clock.Now())
+                    : Authenticate(services, request);
+  if (!claims.ok()) return Fail(request, claims.error());
+  auto party = services.service.PartyOf(*claims);
+  if (!party.ok()) return Fail(request, party.error());
+  if (!party->actor.is_staff() && !party->actor.is_client())
+    return Fail(request, Error::Forbidden("The live stream is for staff and clients."));
+  std::string resume(request["Last-Event-ID"]);
+  if (resume.empty()) resume = QueryParam(target, "after");
+  std::uint64_t after = services.live->Head();
+  if (!resume.empty()) {
+    auto [end, ec] = std::from_chars(resume.data(), resume.data() + resume.size(), after);
+    if (ec != std::errc() || end != resume.data() + resume.size())
+      return Fail(request, Error::InvalidArgument("Last-Event-ID is the id of an event of this stream."));
+  }
+  Response head{http::status::ok, request.version()};
+  head.set(http::field::content_type, "text/event-stream");
+  head.set(http::field::cache_control, "no-cache");
+  Reply reply(std::move(head));
+  Service& service = services.service;
+  reply.open = OpenLiveStream(
+      *services.live, std::move(*party), after, boost::beast::websocket::is_upgrade(request),
+      [&service](const Service::Party& p, const std::string& dossier) -> std::optional<std::string> {
+        auto counters = service.PartyCounters(p, dossier);
+        if (!counters.ok()) return std::nullopt;
+        return json::serialize(json::object{{"dossier", dossier}, {"counters", std::move(*counters)}});
+      });
+  return reply;
 }
 
 // Every route of the API: method, path template, and handler. The same
@@ -404,11 +438,7 @@ const std::vector<RouteEntry>& Table() {
        [](Services& s, const Request& r, const Caller& c, const Params& p) {
          return Read(r, s.service.GetBulk(c, p[0]));
        }},
-      {V::get, "/v1/stream", true,
-       [](Services&, const Request& r, const Caller&, const Params&) {
-         // Served by OpenStream on a connection of its own.
-         return Fail(r, Error::Unavailable("The live stream needs a streaming connection."));
-       }},
+      {V::get, "/v1/stream", false, Stream},  // authenticates itself: the token may be in the query
       {V::post, "/v1/dossiers/{d}/attachments", true, Upload},
       {V::get, "/v1/attachments/{id}", true, Download},
       {V::get, "/v1/dossiers/{d}/conversations", true, ListConversations},
@@ -540,7 +570,7 @@ Result<Caller> WithPreconditions(const Request& request, std::string_view path, 
 }
 
 // Answers the request; `route` gets the matched path template.
-Response Dispatch(Services& services, const Request& request, std::string_view& route) {
+Reply Dispatch(Services& services, const Request& request, std::string_view& route) {
   const std::string_view target = request.target();
   const std::string_view path = target.substr(0, target.find('?'));
   const auto segments = Segments(path);
@@ -605,60 +635,6 @@ std::vector<RouteInfo> Routes() {
   return out;
 }
 
-bool OpenStream(Services& services, const Request& request, Response& reply,
-                std::unique_ptr<OpenResponse>& open) {
-  const std::string_view target = request.target();
-  if (target.substr(0, target.find('?')) != "/v1/stream") return false;
-  const auto start = std::chrono::steady_clock::now();
-  auto answer = [&]() -> Response {
-    if (services.live == nullptr) return NotFound(request);
-    if (request.method() != http::verb::get) {
-      Response res = WrongMethod(request);
-      res.set(http::field::allow, "GET");
-      return res;
-    }
-    // Browsers cannot set headers on a WebSocket: the stream alone also
-    // takes the token as ?access_token= (JWTs need no percent-decoding).
-    const std::string query_token = QueryParam(target, "access_token");
-    auto claims = request.find(http::field::authorization) == request.end() && !query_token.empty()
-                      ? services.tokens.Verify(query_token, services.jwt_secret, services.token_clock.Now())
-                      : Authenticate(services, request);
-    if (!claims.ok()) return Fail(request, claims.error());
-    auto party = services.service.PartyOf(*claims);
-    if (!party.ok()) return Fail(request, party.error());
-    if (!party->actor.is_staff() && !party->actor.is_client())
-      return Fail(request, Error::Forbidden("The live stream is for staff and clients."));
-    std::string resume(request["Last-Event-ID"]);
-    if (resume.empty()) resume = QueryParam(target, "after");
-    std::uint64_t after = services.live->Head();
-    if (!resume.empty()) {
-      auto [end, ec] = std::from_chars(resume.data(), resume.data() + resume.size(), after);
-      if (ec != std::errc() || end != resume.data() + resume.size())
-        return Fail(request, Error::InvalidArgument("Last-Event-ID is the id of an event of this stream."));
-    }
-    Service& service = services.service;
-    open = OpenLiveStream(
-        *services.live, std::move(*party), after, boost::beast::websocket::is_upgrade(request),
-        [&service](const Service::Party& p, const std::string& dossier) -> std::optional<std::string> {
-          auto counters = service.PartyCounters(p, dossier);
-          if (!counters.ok()) return std::nullopt;
-          return json::serialize(json::object{{"dossier", dossier}, {"counters", std::move(*counters)}});
-        });
-    Response head{http::status::ok, request.version()};
-    head.set(http::field::content_type, "text/event-stream");
-    head.set(http::field::cache_control, "no-cache");
-    return head;
-  };
-  reply = answer();
-  if (services.metrics) {
-    services.metrics->Record(
-        "/v1/stream", reply.result_int(),
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)
-            .count());
-  }
-  return true;
-}
-
 std::string UploadTarget(Services& services, const http::request_header<>& header) {
   if (services.attachments == nullptr || header.method() != http::verb::post) return "";
   const std::string_view target = header.target();
@@ -668,17 +644,17 @@ std::string UploadTarget(Services& services, const http::request_header<>& heade
   return services.attachments->NewTempPath();
 }
 
-Response Route(Services& services, const Request& request) {
+Reply Route(Services& services, const Request& request) {
   const auto start = std::chrono::steady_clock::now();
   std::string_view route = "unmatched";
-  Response response = Dispatch(services, request, route);
+  Reply reply = Dispatch(services, request, route);
   if (services.metrics) {
     services.metrics->Record(
-        std::string(route), response.result_int(),
+        std::string(route), reply.response.result_int(),
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)
             .count());
   }
-  return response;
+  return reply;
 }
 
 }  // namespace parley::api

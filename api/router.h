@@ -33,12 +33,7 @@ struct Services {
   const LiveEvents* live = nullptr;                   // GET /v1/stream (none: 404)
 };
 
-Response Route(Services& services, const Request& request);
-
-// ServerOptions::open_response: GET /v1/stream, Server-Sent Events of what
-// the caller may see, from `Last-Event-ID` (or `?after=`) or from now.
-bool OpenStream(Services& services, const Request& request, Response& reply,
-                std::unique_ptr<OpenResponse>& open);
+Reply Route(Services& services, const Request& request);
 
 // ServerOptions::upload_file: a temporary file for the body of an upload
 // (POST /v1/dossiers/{d}/attachments), "" for any other request.

@@ -12,7 +12,6 @@
 #include <atomic>
 #include <cstdio>
 #include <iostream>
-#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -85,26 +84,21 @@ struct Server::Impl {
 
   // A response whose body is a slice of a file: the header, then the file
   // in chunks, so that a download never sits in memory.
-  asio::awaitable<void> WriteFile(beast::tcp_stream& stream, Response response, beast::error_code& ec) {
-    std::istringstream spec{std::string(response[kResponseFileField])};
-    std::uint64_t offset = 0, length = 0;
-    std::string path;
-    spec >> offset >> length;
-    std::getline(spec >> std::ws, path);
-    response.erase(kResponseFileField);
+  asio::awaitable<void> WriteFile(beast::tcp_stream& stream, Response response, const FileBody& file,
+                                  beast::error_code& ec) {
     http::response<http::empty_body> head{std::move(response.base())};
-    head.content_length(length);
+    head.content_length(file.length);
     http::response_serializer<http::empty_body> header{head};
     co_await http::async_write_header(stream, header, asio::redirect_error(asio::use_awaitable, ec));
-    const int fd = ::open(path.c_str(), O_RDONLY);
+    const int fd = ::open(file.path.c_str(), O_RDONLY);
     if (fd < 0) {
       ec = asio::error::not_found;
       co_return;
     }
     std::vector<char> chunk(256 << 10);
-    while (!ec && length > 0) {
-      const ssize_t n = ::pread(fd, chunk.data(), std::min<std::uint64_t>(chunk.size(), length),
-                                static_cast<off_t>(offset));
+    for (std::uint64_t offset = file.offset, left = file.length; !ec && left > 0;) {
+      const ssize_t n =
+          ::pread(fd, chunk.data(), std::min<std::uint64_t>(chunk.size(), left), static_cast<off_t>(offset));
       if (n <= 0) {
         ec = asio::error::eof;
         break;
@@ -112,13 +106,31 @@ struct Server::Impl {
       co_await asio::async_write(stream, asio::buffer(chunk.data(), static_cast<std::size_t>(n)),
                                  asio::redirect_error(asio::use_awaitable, ec));
       offset += static_cast<std::uint64_t>(n);
-      length -= static_cast<std::uint64_t>(n);
+      left -= static_cast<std::uint64_t>(n);
     }
     ::close(fd);
   }
 
-  // An open response: its head, then whatever it has every 25 ms, until it
-  // ends or a write fails (the peer left). The connection ends with it.
+  // Hands what `open` has to `send` every 25 ms, until it ends (ec stays
+  // clear) or a send fails.
+  template <class Send>
+  static asio::awaitable<void> Pump(OpenResponse& open, asio::any_io_executor executor, Send send,
+                                    beast::error_code& ec) {
+    asio::steady_timer timer(executor);
+    while (!ec) {
+      std::optional<std::string> next = open.Next();
+      if (!next) co_return;
+      if (!next->empty()) {
+        co_await send(*next);
+        continue;
+      }
+      timer.expires_after(std::chrono::milliseconds(25));
+      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
+  // An open response: its head, then its bytes as they come. The
+  // connection ends with it.
   asio::awaitable<void> Follow(beast::tcp_stream& stream, Response head, OpenResponse& open,
                                beast::error_code& ec) {
     head.keep_alive(false);
@@ -126,20 +138,15 @@ struct Server::Impl {
     http::response_serializer<http::empty_body> header{header_only};
     stream.expires_never();
     co_await http::async_write_header(stream, header, asio::redirect_error(asio::use_awaitable, ec));
-    asio::steady_timer timer(stream.get_executor());
-    while (!ec) {
-      std::optional<std::string> next = open.Next();
-      if (!next) break;
-      if (!next->empty()) {
-        stream.expires_after(std::chrono::seconds(30));  // a peer that stops reading is dropped
-        co_await asio::async_write(stream, asio::buffer(*next),
-                                   asio::redirect_error(asio::use_awaitable, ec));
-        stream.expires_never();
-        continue;
-      }
-      timer.expires_after(std::chrono::milliseconds(25));
-      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    }
+    co_await Pump(
+        open, stream.get_executor(),
+        [&](const std::string& bytes) -> asio::awaitable<void> {
+          stream.expires_after(std::chrono::seconds(30));  // a peer that stops reading is dropped
+          co_await asio::async_write(stream, asio::buffer(bytes),
+                                     asio::redirect_error(asio::use_awaitable, ec));
+          stream.expires_never();
+        },
+        ec);
   }
 
   // The same over a WebSocket: one text message per Next(), a close frame
@@ -150,22 +157,16 @@ struct Server::Impl {
     ws.set_option(beast::websocket::stream_base::timeout::suggested(beast::role_type::server));
     beast::error_code ec;
     co_await ws.async_accept(request, asio::redirect_error(asio::use_awaitable, ec));
-    asio::steady_timer timer(ws.get_executor());
     ws.text(true);
-    while (!ec) {
-      std::optional<std::string> next = open.Next();
-      if (!next) {
-        co_await ws.async_close(beast::websocket::close_code::going_away,
-                                asio::redirect_error(asio::use_awaitable, ec));
-        break;
-      }
-      if (!next->empty()) {
-        co_await ws.async_write(asio::buffer(*next), asio::redirect_error(asio::use_awaitable, ec));
-        continue;
-      }
-      timer.expires_after(std::chrono::milliseconds(25));
-      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    }
+    co_await Pump(
+        open, ws.get_executor(),
+        [&](const std::string& message) -> asio::awaitable<void> {
+          co_await ws.async_write(asio::buffer(message), asio::redirect_error(asio::use_awaitable, ec));
+        },
+        ec);
+    if (!ec)
+      co_await ws.async_close(beast::websocket::close_code::going_away,
+                              asio::redirect_error(asio::use_awaitable, ec));
   }
 
   // One connection: read a request, answer it, until the peer or a limit ends it.
@@ -189,11 +190,12 @@ struct Server::Impl {
       if (ec && ec != http::error::body_limit) break;  // timeout, reset, malformed HTTP: nothing to answer
       const std::string upload = !ec && options.upload_file ? options.upload_file(head.get().base()) : "";
       const std::size_t limit = upload.empty() ? options.max_body_bytes : options.max_upload_bytes;
+      const std::string_view too_large = upload.empty()
+                                             ? "The request body is larger than this server accepts."
+                                             : "The file is larger than this server accepts.";
       if (ec || head.content_length().value_or(0) > limit) {
         if (!upload.empty()) std::remove(upload.c_str());
-        co_await RefuseAndClose(stream, http::status::payload_too_large,
-                                upload.empty() ? "The request body is larger than this server accepts."
-                                               : "The file is larger than this server accepts.");
+        co_await RefuseAndClose(stream, http::status::payload_too_large, too_large);
         break;
       }
       if (beast::iequals(head.get()[http::field::expect], "100-continue")) {
@@ -206,56 +208,48 @@ struct Server::Impl {
         // Uploads go to a file as they arrive: memory stays flat.
         stream.expires_after(std::chrono::minutes(10));
         http::request_parser<http::file_body> body{std::move(head)};
-        body.body_limit(options.max_upload_bytes);
+        body.body_limit(limit);
         body.get().body().open(upload.c_str(), beast::file_mode::write_new, ec);
         if (!ec)
           co_await http::async_read(stream, buffer, body, asio::redirect_error(asio::use_awaitable, ec));
         body.get().body().close();
-        if (ec) std::remove(upload.c_str());
-        if (ec == http::error::body_limit) {
-          co_await RefuseAndClose(stream, http::status::payload_too_large,
-                                  "The file is larger than this server accepts.");
-          break;
+        if (ec) {
+          std::remove(upload.c_str());
+        } else {
+          request = Request(std::move(body.release().base()));
+          request.set(kUploadFileField, upload);
         }
-        if (ec) break;
-        request = Request(std::move(body.release().base()));
-        request.set(kUploadFileField, upload);
       } else {
         http::request_parser<http::string_body> body{std::move(head)};
-        body.body_limit(options.max_body_bytes);
+        body.body_limit(limit);
         co_await http::async_read(stream, buffer, body, asio::redirect_error(asio::use_awaitable, ec));
-        if (ec == http::error::body_limit) {
-          co_await RefuseAndClose(stream, http::status::payload_too_large,
-                                  "The request body is larger than this server accepts.");
-          break;
+        if (!ec) {
+          request = body.release();
+          request.erase(kUploadFileField);
         }
-        if (ec) break;
-        request = body.release();
-        request.erase(kUploadFileField);
       }
-      std::unique_ptr<OpenResponse> open;
-      Response opened;
-      if (options.open_response && options.open_response(request, opened, open)) {
-        if (open && open->websocket()) {
-          co_await FollowWebSocket(std::move(stream), request, *open);
-          connections--;
-          co_return;
-        }
-        if (open) {
-          co_await Follow(stream, std::move(opened), *open, ec);
-          break;
-        }
-        co_await http::async_write(stream, opened, asio::redirect_error(asio::use_awaitable, ec));
-        if (ec || !opened.keep_alive()) break;
-        continue;
+      if (ec == http::error::body_limit) {  // a chunked body that grew past the limit
+        co_await RefuseAndClose(stream, http::status::payload_too_large, too_large);
+        break;
       }
-      Response response = handler(request);
+      if (ec) break;
+      Reply reply = handler(request);
       if (!upload.empty()) std::remove(upload.c_str());  // kept files were moved away
+      if (reply.open && reply.open->websocket()) {
+        co_await FollowWebSocket(std::move(stream), request, *reply.open);
+        connections--;
+        co_return;
+      }
+      if (reply.open) {
+        co_await Follow(stream, std::move(reply.response), *reply.open, ec);
+        break;
+      }
+      Response& response = reply.response;
       if (served + 1 == options.max_requests_per_connection) response.keep_alive(false);
       bool keep_alive = response.keep_alive();
-      if (response.find(kResponseFileField) != response.end()) {
+      if (reply.file) {
         stream.expires_after(std::chrono::minutes(10));
-        co_await WriteFile(stream, std::move(response), ec);
+        co_await WriteFile(stream, std::move(response), *reply.file, ec);
       } else {
         co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
       }

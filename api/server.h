@@ -19,7 +19,6 @@ namespace parley::api {
 namespace http = boost::beast::http;
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
-using Handler = std::function<Response(const Request&)>;
 
 // A response that goes on after its head (Server-Sent Events): the server
 // asks it for more bytes every few milliseconds and closes the connection
@@ -35,6 +34,23 @@ class OpenResponse {
   virtual bool websocket() const { return false; }
 };
 
+// A slice of a file the server streams as a response's body (downloads):
+// it never sits in memory.
+struct FileBody {
+  std::string path;
+  std::uint64_t offset = 0, length = 0;
+};
+
+// What a handler answers: `response`, whose body may instead be a slice of
+// a file, or go on as an open response (then `response` is its head).
+struct Reply {
+  Reply(Response r) : response(std::move(r)) {}  // every plain response is a reply
+  Response response;
+  std::optional<FileBody> file;
+  std::unique_ptr<OpenResponse> open;
+};
+using Handler = std::function<Reply(const Request&)>;
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;             // 0: pick a free port
@@ -49,16 +65,11 @@ struct ServerOptions {
   // finds the path in the request's kUploadFileField.
   std::function<std::string(const http::request_header<>&)> upload_file;
   std::size_t max_upload_bytes = 25 << 20;  // larger uploads answer 413
-  // Requests answered with an open response: returns true if it took the
-  // request, with `reply` an error or the head of `open`.
-  std::function<bool(const Request&, Response& reply, std::unique_ptr<OpenResponse>& open)> open_response;
 };
 
-// Internal fields between the server and the router, never taken from or
-// shown to a client: the file an upload's body was written to, and a file
-// a response streams as its body ("<offset> <length> <path>").
+// The file an upload's body was written to: set by the server on uploads,
+// removed from every other request, so a client can never name a file.
 inline constexpr std::string_view kUploadFileField = "X-Parley-Upload-File";
-inline constexpr std::string_view kResponseFileField = "X-Parley-File";
 
 class Server {
  public:

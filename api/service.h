@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "api/attachment_store.h"
 #include "api/jwt.h"
 #include "common/clock.h"
 #include "common/result.h"
@@ -43,9 +44,6 @@ struct Caller : Claims {
 
 // A new id, or under an Idempotency-Key the same one on every retry.
 std::string NewResourceId(const Caller& caller, std::string_view prefix, Micros now);
-
-// An upload as the API shows it.
-boost::json::object UploadJson(const domain::AttachmentUploaded& upload);
 
 // A successful write: the resource as JSON and whether it was created.
 struct Written {
@@ -135,14 +133,12 @@ class Service {
   // did and stops (it resumes at the next start).
   void StopBulkJobs();
 
-  // Attachments (SPEC section 3). The router asks whether the upload may
-  // be kept, keeps the bytes, then records it (201 {id, name, size,
-  // sha256, content_type}).
-  Result<void> CheckUpload(const Claims& caller, const std::string& dossier, const std::string& name,
-                           std::uint64_t size);
-  Result<Written> RecordUpload(const Caller& caller, const std::string& dossier, const std::string& name,
-                               const std::string& content_type, const std::string& sha256,
-                               std::uint64_t size);
+  // Attachments (SPEC section 3): checks the upload (caller, dossier,
+  // name, size), then `keep`s its bytes, then records it (201 {id, name,
+  // size, sha256, content_type}).
+  Result<Written> Upload(const Caller& caller, const std::string& dossier, const std::string& name,
+                         const std::string& content_type, std::uint64_t size,
+                         const std::function<Result<StoredBlob>()>& keep);
   // The upload if the caller may download it: its uploader, or whoever
   // sees a conversation with a message that holds it; 404 otherwise.
   Result<domain::AttachmentUploaded> DownloadableUpload(const Claims& caller, const std::string& upload);
@@ -210,10 +206,11 @@ class Service {
       const std::function<bool(const projections::ConversationRecord&)>& visit);
   // The counters of one dossier over what the party sees.
   Result<boost::json::object> CountersOf(const Party& party, const domain::DossierAccess& access);
-  // Resolves the caller, checks they see `conversation`, runs `command`.
+  // Resolves the caller, checks they see `conversation`, runs `command`
+  // (a message's uploads checked and named first).
   Result<std::pair<Party, projections::ConversationRecord>> Act(const Caller& caller,
                                                                 const std::string& conversation,
-                                                                const domain::Command& command);
+                                                                domain::Command command);
   // The conversation and the caller's view of its dossier; 404 if unseen.
   Result<std::pair<projections::ConversationRecord, domain::DossierAccess>> Visible(
       const Party& party, const std::string& conversation);

@@ -21,6 +21,13 @@ Side FromFb(fb::Side side) {
   return side == fb::Side::Client ? Side::kClient : Side::kFirm;
 }
 
+// The payload's bytes: `root` finished.
+template <class T>
+std::string Finished(FlatBufferBuilder& fbb, Offset<T> root) {
+  fbb.Finish(root);
+  return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+}
+
 std::string Str(const String* s) {
   return s == nullptr ? std::string() : s->str();
 }
@@ -209,8 +216,7 @@ const Decoders<Event>& ConversationDecoders() {
 
 std::string EncodeEvent(const Event& event) {
   FlatBufferBuilder fbb(512);
-  fbb.Finish(Build(fbb, event));
-  return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+  return Finished(fbb, Build(fbb, event));
 }
 
 Result<Event> DecodeEvent(std::string_view type, std::uint32_t schema_version, std::string_view payload) {
@@ -242,8 +248,7 @@ std::string EncodeEvent(const DirectoryEvent& event) {
     auto firm = str(d.firm), dossier = str(d.dossier), name = str(d.name), language = str(d.language);
     root = fb::CreateDossierDefined(fbb, firm, dossier, name, language, client_list, staff, d.at).Union();
   }
-  fbb.Finish(root);
-  return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+  return Finished(fbb, root);
 }
 
 Result<DirectoryEvent> DecodeDirectoryEvent(std::string_view type, std::uint32_t schema_version,
@@ -299,8 +304,7 @@ std::string EncodeEvent(const SettingsEvent& event) {
     b.add_at(p.at);
     root = b.Finish().Union();
   }
-  fbb.Finish(root);
-  return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+  return Finished(fbb, root);
 }
 
 Result<SettingsEvent> DecodeSettingsEvent(std::string_view type, std::uint32_t schema_version,
@@ -352,8 +356,7 @@ std::string EncodeEvent(const TemplateEvent& event) {
           },
       },
       event);
-  fbb.Finish(root);
-  return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+  return Finished(fbb, root);
 }
 
 Result<TemplateEvent> DecodeTemplateEvent(std::string_view type, std::uint32_t schema_version,
@@ -412,8 +415,7 @@ std::string EncodeEvent(const BulkEvent& event) {
                      },
                  },
                  event);
-  fbb.Finish(root);
-  return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+  return Finished(fbb, root);
 }
 
 Result<BulkEvent> DecodeBulkEvent(std::string_view type, std::uint32_t schema_version,
@@ -450,9 +452,8 @@ std::string EncodeEvent(const AttachmentEvent& event) {
   auto str = [&](const std::string& s) { return fbb.CreateString(s); };
   auto firm = str(e.firm), dossier = str(e.dossier), upload = str(e.upload), uploader = str(e.uploader),
        name = str(e.name), type = str(e.content_type), sha = str(e.sha256);
-  fbb.Finish(
-      fb::CreateAttachmentUploaded(fbb, firm, dossier, upload, uploader, name, type, sha, e.size, e.at));
-  return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+  return Finished(
+      fbb, fb::CreateAttachmentUploaded(fbb, firm, dossier, upload, uploader, name, type, sha, e.size, e.at));
 }
 
 Result<AttachmentEvent> DecodeAttachmentEvent(std::string_view type, std::uint32_t schema_version,

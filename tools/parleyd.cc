@@ -86,10 +86,6 @@ int main(int argc, char** argv) {
   services.attachments = attachments->get();
   api::LiveEvents live(**store, **models, projector, stream_buffer);
   services.live = &live;
-  server_options.open_response = [&](const api::Request& r, api::Response& reply,
-                                     std::unique_ptr<api::OpenResponse>& open) {
-    return api::OpenStream(services, r, reply, open);
-  };
   server_options.upload_file = [&](const api::http::request_header<>& header) {
     return api::UploadTarget(services, header);
   };
