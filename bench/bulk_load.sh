@@ -11,27 +11,14 @@
 #
 #   bench/bulk_load.sh [DOSSIERS (2000)] [READ_CONNECTIONS (8)]
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$(dirname "${BASH_SOURCE[0]}")/demo_server.sh"
 dossiers=${1:-2000}
 connections=${2:-8}
-build=${BUILD_ROOT:-$root/build}/release
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)"; exit 1; }
-[[ -x $build/parleyd ]] || "$root/scripts/dev" deps
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPARLEY_TESTS=OFF > /dev/null
-cmake --build "$build" -j "${JOBS:-2}" --target parleyd parley-demo > /dev/null
-
-data=$(mktemp -d)
-trap 'kill $pid $wrk_pid 2>/dev/null || true; rm -rf "$data"' EXIT
-pid= wrk_pid=
-export PARLEY_JWT_SECRET=bench-secret-0123456789
+bench_build
 echo "demo firm with $dossiers dossiers..."
-tokens=$("$build/parley-demo" --data "$data" --dossiers "$dossiers")
-export STAFF=$(grep -A1 "Staff token" <<< "$tokens" | tail -1)
-export CLIENT=$(grep -A1 "Client token" <<< "$tokens" | tail -1)
-"$build/parleyd" --data "$data" --port 0 --threads ${THREADS:-2} > "$data/parleyd.out" &
-pid=$!
-for _ in $(seq 300); do grep -q listening "$data/parleyd.out" 2>/dev/null && break; sleep 0.1; done
-url="http://127.0.0.1:$(grep -o '127.0.0.1:[0-9]*' "$data/parleyd.out" | cut -d: -f2)"
+bench_demo "$dossiers"
+bench_start
 export CONVERSATIONS=$(for d in $(seq 1 20); do
   curl -s -H "Authorization: Bearer $STAFF" "$url/v1/dossiers/d-$d/conversations?status=all" | jq -r '.items[].id'
 done | paste -sd,)
@@ -41,6 +28,7 @@ wrk -t1 -c"$connections" -d5s --latency -s "$root/bench/http/reads.lua" "$url" |
 
 wrk -t1 -c"$connections" -d20s --latency -s "$root/bench/http/reads.lua" "$url" > "$data/wrk.out" &
 wrk_pid=$!
+extra_pids=$wrk_pid
 sleep 1
 start=$(date +%s.%N)
 job=$(curl -s -X POST -H "Authorization: Bearer $STAFF" -H "Content-Type: application/json" \
@@ -54,7 +42,7 @@ done
 end=$(date +%s.%N)
 kill -INT $wrk_pid 2>/dev/null || true
 wait $wrk_pid 2>/dev/null || true
-wrk_pid=
+extra_pids=
 jq -c '{total, succeeded, failed, requested_at, completed_at}' <<< "$status"
 printf "bulk send of %d dossiers: %.2f s from the POST to status done (polled every 50 ms)\n" \
   "$(jq .total <<< "$status")" "$(echo "$end - $start" | bc)"
@@ -73,10 +61,7 @@ while :; do
 done
 kill -9 $pid; wait $pid 2>/dev/null || true
 echo "killed parleyd with $done_so_far of $dossiers outcomes recorded"
-"$build/parleyd" --data "$data" --port 0 --threads ${THREADS:-2} > "$data/parleyd.out" &
-pid=$!
-for _ in $(seq 300); do grep -q listening "$data/parleyd.out" 2>/dev/null && break; sleep 0.1; done
-url="http://127.0.0.1:$(grep -o '127.0.0.1:[0-9]*' "$data/parleyd.out" | cut -d: -f2)"
+bench_start
 [[ $(send | jq -r .id) == "$job" ]] || { echo "FAIL: the retry answered another job"; exit 1; }
 while :; do
   status=$(curl -s -H "Authorization: Bearer $STAFF" "$url/v1/bulk/conversations/$job")

@@ -7,23 +7,12 @@
 #
 #   bench/upload_rss.sh [SIZE_MIB (25)] [ROUNDS (3)]
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$(dirname "${BASH_SOURCE[0]}")/demo_server.sh"
 size=${1:-25}
 rounds=${2:-3}
-build=${BUILD_ROOT:-$root/build}/release
-[[ -x $build/parleyd ]] || "$root/scripts/dev" deps
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPARLEY_TESTS=OFF > /dev/null
-cmake --build "$build" -j "${JOBS:-2}" --target parleyd parley-demo > /dev/null
-
-data=$(mktemp -d)
-trap 'kill $pid 2>/dev/null || true; rm -rf "$data"' EXIT
-export PARLEY_JWT_SECRET=bench-secret-0123456789
-tokens=$("$build/parley-demo" --data "$data" --dossiers 4)
-CLIENT=$(grep -A1 "Client token" <<< "$tokens" | tail -1)
-"$build/parleyd" --data "$data" --port 0 > "$data/parleyd.out" &
-pid=$!
-for _ in $(seq 100); do grep -q listening "$data/parleyd.out" 2>/dev/null && break; sleep 0.1; done
-url="http://127.0.0.1:$(grep -o '127.0.0.1:[0-9]*' "$data/parleyd.out" | cut -d: -f2)"
+bench_build
+bench_demo 4
+bench_start
 kib() { awk -v k="$1:" '$1 == k {print $2}' /proc/$pid/status; }
 head -c $((size << 20)) /dev/urandom > "$data/file.bin"
 curl -s -o /dev/null -H "Authorization: Bearer $CLIENT" "$url/v1/inbox"  # warm up
