@@ -71,7 +71,14 @@ void LiveEvents::Follow() {
       const std::string id(e.stream().substr(domain::kConversationStreamPrefix.size()));
       auto record = projections::LoadRecord(models_, id);
       if (!record.ok() || !record->has_value()) continue;
-      auto state = std::make_shared<const domain::Conversation>(std::move((**record).state));
+      // Only what domain::CanSee reads: the ring must not hold every thread.
+      const domain::Conversation& full = (**record).state;
+      auto seen = std::make_shared<domain::Conversation>();
+      seen->exists = full.exists;
+      seen->firm = full.firm;
+      seen->dossier = full.dossier;
+      seen->audience = full.audience;
+      std::shared_ptr<const domain::Conversation> state = std::move(seen);
       auto entry = projections::RenderHistoryEntry(
           e, [&](std::string_view) -> Result<std::optional<std::pair<std::string, std::string>>> {
             return std::optional(std::pair(state->firm, state->dossier));

@@ -29,8 +29,10 @@ namespace parley::api {
 struct LiveEvent {
   std::uint64_t position = 0;
   std::string firm, dossier;
-  std::shared_ptr<const domain::Conversation> conversation;  // as the read model had it then
-  bool staff_only = false;                                   // notes and read marks
+  // Who may see it, as the read model had it then: only the fields
+  // domain::CanSee reads (firm, dossier, audience), not the thread.
+  std::shared_ptr<const domain::Conversation> conversation;
+  bool staff_only = false;  // notes and read marks
   std::string type;
   std::string data;  // the history entry's JSON
 };
