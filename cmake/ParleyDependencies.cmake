@@ -19,3 +19,8 @@ endif()
 if(PARLEY_BENCH)
   find_package(benchmark REQUIRED)
 endif()
+
+# E-mail: libcurl speaks SMTP out, GMime parses the mail that comes in.
+find_package(CURL REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(GMIME REQUIRED IMPORTED_TARGET gmime-3.0)
