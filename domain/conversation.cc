@@ -274,6 +274,27 @@ Result<std::vector<Event>> DecideAddParticipant(const Conversation& c, const Add
   return events;
 }
 
+// Reminders chase the client: staff set them, on an open conversation.
+Result<void> CheckReminderChange(const Conversation& c, const CommandContext& ctx) {
+  if (auto r = CheckVisible(c, ctx); !r.ok()) return r.error();
+  if (!ctx.actor.is_staff()) return Error::Forbidden("Only staff of the firm set reminders.");
+  if (c.status == Status::kClosed) return Error::ConversationClosed();
+  return {};
+}
+
+Result<std::vector<Event>> DecideSetReminders(const Conversation& c, const SetReminders& cmd,
+                                              const CommandContext& ctx) {
+  if (auto r = CheckReminderChange(c, ctx); !r.ok()) return r.error();
+  if (auto r = CheckReminders(cmd.reminders); !r.ok()) return r.error();
+  if (cmd.reminders == c.reminders) return std::vector<Event>{};
+  return std::vector<Event>{RemindersSet{cmd.reminders, ctx.actor.id, ctx.now}};
+}
+
+Result<std::vector<Event>> DecideResendReminder(const Conversation& c, const CommandContext& ctx) {
+  if (auto r = CheckReminderChange(c, ctx); !r.ok()) return r.error();
+  return std::vector<Event>{ReminderRequested{ctx.actor.id, ctx.now}};
+}
+
 }  // namespace
 
 const char* ToString(Status status) {
@@ -303,6 +324,8 @@ const char* TypeName(const Event& event) {
                         [](const ReadMarked&) { return "ReadMarked"; },
                         [](const ConversationClosed&) { return "ConversationClosed"; },
                         [](const ConversationReopened&) { return "ConversationReopened"; },
+                        [](const RemindersSet&) { return "RemindersSet"; },
+                        [](const ReminderRequested&) { return "ReminderRequested"; },
                     },
                     event);
 }
@@ -392,6 +415,8 @@ Result<std::vector<Event>> Decide(const Conversation& state, const Command& comm
                         [&](const Close&) { return DecideClose(state, context); },
                         [&](const Reopen&) { return DecideReopen(state, context); },
                         [&](const AddParticipant& c) { return DecideAddParticipant(state, c, context); },
+                        [&](const SetReminders& c) { return DecideSetReminders(state, c, context); },
+                        [&](const ResendReminder&) { return DecideResendReminder(state, context); },
                     },
                     command);
 }
@@ -447,6 +472,8 @@ void Evolve(Conversation& s, const Event& event) {
                    s.closed_at = 0;
                    s.last_activity_at = e.at;
                  },
+                 [&](const RemindersSet& e) { s.reminders = e.reminders; },
+                 [&](const ReminderRequested&) {},  // the outbox sends it
              },
              event);
 }

@@ -110,8 +110,23 @@ struct ConversationReopened {
   bool operator==(const ConversationReopened&) const = default;
 };
 
+// Staff changed the conversation's reminders (SPEC section 7).
+struct RemindersSet {
+  Reminders reminders;
+  std::string by;
+  Micros at = 0;
+  bool operator==(const RemindersSet&) const = default;
+};
+// Staff asked for one more reminder e-mail, now.
+struct ReminderRequested {
+  std::string by;
+  Micros at = 0;
+  bool operator==(const ReminderRequested&) const = default;
+};
+
 using Event = std::variant<ConversationStarted, MessagePosted, MessageEdited, MessageDeleted, NoteAdded,
-                           ParticipantAdded, ReadMarked, ConversationClosed, ConversationReopened>;
+                           ParticipantAdded, ReadMarked, ConversationClosed, ConversationReopened,
+                           RemindersSet, ReminderRequested>;
 // The event's type name as stored in the envelope ("MessagePosted").
 const char* TypeName(const Event& event);
 // When it happened (every event carries `at`).
@@ -151,9 +166,13 @@ struct Reopen {};
 struct AddParticipant {
   std::string user;
 };
+struct SetReminders {
+  Reminders reminders;
+};
+struct ResendReminder {};
 
 using Command = std::variant<StartConversation, PostMessage, EditMessage, DeleteMessage, AddNote, MarkRead,
-                             Close, Reopen, AddParticipant>;
+                             Close, Reopen, AddParticipant, SetReminders, ResendReminder>;
 
 // ---- State ----
 

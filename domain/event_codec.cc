@@ -106,6 +106,13 @@ Offset<void> Build(FlatBufferBuilder& fbb, const Event& event) {
           [&](const ConversationReopened& e) {
             return fb::CreateConversationReopened(fbb, str(e.by), e.at).Union();
           },
+          [&](const RemindersSet& e) {
+            fb::Reminders reminders(e.reminders.enabled, e.reminders.every_days, e.reminders.count);
+            return fb::CreateRemindersSet(fbb, &reminders, str(e.by), e.at).Union();
+          },
+          [&](const ReminderRequested& e) {
+            return fb::CreateReminderRequested(fbb, str(e.by), e.at).Union();
+          },
       },
       event);
 }
@@ -208,6 +215,17 @@ const Decoders<Event>& ConversationDecoders() {
                                              [](const fb::ConversationReopened& t) -> Event {
                                                return ConversationReopened{Str(t.by()), t.at()};
                                              }),
+      Entry<Event, fb::RemindersSet>("RemindersSet",
+                                     [](const fb::RemindersSet& t) -> Event {
+                                       Reminders reminders;
+                                       if (const fb::Reminders* r = t.reminders())
+                                         reminders = {r->enabled(), r->every_days(), r->count()};
+                                       return RemindersSet{reminders, Str(t.by()), t.at()};
+                                     }),
+      Entry<Event, fb::ReminderRequested>("ReminderRequested",
+                                          [](const fb::ReminderRequested& t) -> Event {
+                                            return ReminderRequested{Str(t.by()), t.at()};
+                                          }),
   };
   return decoders;
 }
@@ -466,6 +484,115 @@ Result<AttachmentEvent> DecodeAttachmentEvent(std::string_view type, std::uint32
                                       Str(t.uploader()), Str(t.name()),    Str(t.content_type()),
                                       Str(t.sha256()),   t.size(),         t.at()};
           }),
+  };
+  return Decode(decoders, type, schema_version, payload);
+}
+
+namespace {
+
+Offset<fb::HeldItem> BuildHeld(FlatBufferBuilder& fbb, const HeldItem& h) {
+  auto user = fbb.CreateString(h.user), conversation = fbb.CreateString(h.conversation);
+  return fb::CreateHeldItem(fbb, user, conversation, h.ordinal, static_cast<fb::MailKind>(h.kind),
+                            h.window_end);
+}
+
+std::vector<HeldItem> HeldItems(const Vector<Offset<fb::HeldItem>>* list) {
+  std::vector<HeldItem> out;
+  if (list != nullptr) {
+    for (const fb::HeldItem* h : *list)
+      out.push_back({Str(h->user()), Str(h->conversation()), h->ordinal(), static_cast<MailKind>(h->kind()),
+                     h->window_end()});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string EncodeEvent(const OutboxEvent& event) {
+  FlatBufferBuilder fbb(1024);
+  auto str = [&](const std::string& s) { return fbb.CreateString(s); };
+  Offset<void> root = std::visit(
+      Overloaded{
+          [&](const NotificationsDecided& e) {
+            std::vector<Offset<fb::QueuedMail>> mails;
+            for (const QueuedMail& m : e.mails) {
+              auto id = str(m.id), user = str(m.user), to_name = str(m.to_name),
+                   to_address = str(m.to_address), language = str(m.language),
+                   conversation = str(m.conversation), subject = str(m.subject), body = str(m.body),
+                   link = str(m.link), from_name = str(m.from_name);
+              mails.push_back(fb::CreateQueuedMail(fbb, id, user, to_name, to_address, language,
+                                                   static_cast<fb::MailKind>(m.kind), conversation, subject,
+                                                   body, link, from_name, m.accepts_reply));
+            }
+            std::vector<Offset<fb::HeldItem>> held, absorbed;
+            for (const HeldItem& h : e.held) held.push_back(BuildHeld(fbb, h));
+            for (const HeldItem& h : e.absorbed) absorbed.push_back(BuildHeld(fbb, h));
+            const Trigger& t = e.trigger;
+            auto t_firm = str(t.firm), t_conversation = str(t.conversation), t_user = str(t.user);
+            auto trigger = fb::CreateTrigger(fbb, static_cast<fb::TriggerKind>(t.kind), t_firm,
+                                             t_conversation, t.ordinal, t.reminder, t.serial, t_user, t.due);
+            auto mail_list = fbb.CreateVector(mails);
+            auto held_list = fbb.CreateVector(held), absorbed_list = fbb.CreateVector(absorbed);
+            auto firm = str(e.firm);
+            return fb::CreateNotificationsDecided(fbb, firm, trigger, mail_list, held_list, absorbed_list,
+                                                  e.at)
+                .Union();
+          },
+          [&](const MailSent& e) {
+            auto firm = str(e.firm), mail = str(e.mail);
+            return fb::CreateMailSent(fbb, firm, mail, e.attempt, e.at).Union();
+          },
+          [&](const MailFailed& e) {
+            auto firm = str(e.firm), mail = str(e.mail), error = str(e.error);
+            return fb::CreateMailFailed(fbb, firm, mail, e.attempt, error, e.permanent, e.retry_at, e.at)
+                .Union();
+          },
+      },
+      event);
+  return Finished(fbb, root);
+}
+
+Result<OutboxEvent> DecodeOutboxEvent(std::string_view type, std::uint32_t schema_version,
+                                      std::string_view payload) {
+  static const Decoders<OutboxEvent> decoders = {
+      Entry<OutboxEvent, fb::NotificationsDecided>(
+          "NotificationsDecided",
+          [](const fb::NotificationsDecided& t) -> OutboxEvent {
+            NotificationsDecided e;
+            e.firm = Str(t.firm());
+            if (const fb::Trigger* g = t.trigger()) {
+              e.trigger = {static_cast<TriggerKind>(g->kind()),
+                           Str(g->firm()),
+                           Str(g->conversation()),
+                           g->ordinal(),
+                           g->reminder(),
+                           g->serial(),
+                           Str(g->user()),
+                           g->due()};
+            }
+            if (t.mails()) {
+              for (const fb::QueuedMail* m : *t.mails()) {
+                e.mails.push_back({Str(m->id()), Str(m->user()), Str(m->to_name()), Str(m->to_address()),
+                                   Str(m->language()), static_cast<MailKind>(m->kind()),
+                                   Str(m->conversation()), Str(m->subject()), Str(m->body()), Str(m->link()),
+                                   Str(m->from_name()), m->accepts_reply()});
+              }
+            }
+            e.held = HeldItems(t.held());
+            e.absorbed = HeldItems(t.absorbed());
+            e.at = t.at();
+            return e;
+          }),
+      Entry<OutboxEvent, fb::MailSent>("MailSent",
+                                       [](const fb::MailSent& t) -> OutboxEvent {
+                                         return MailSent{Str(t.firm()), Str(t.mail()), t.attempt(), t.at()};
+                                       }),
+      Entry<OutboxEvent, fb::MailFailed>("MailFailed",
+                                         [](const fb::MailFailed& t) -> OutboxEvent {
+                                           return MailFailed{Str(t.firm()),  Str(t.mail()), t.attempt(),
+                                                             Str(t.error()), t.permanent(), t.retry_at(),
+                                                             t.at()};
+                                         }),
   };
   return Decode(decoders, type, schema_version, payload);
 }

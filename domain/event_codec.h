@@ -10,6 +10,7 @@
 #include "domain/attachments.h"
 #include "domain/bulk.h"
 #include "domain/conversation.h"
+#include "domain/notifications.h"
 #include "domain/settings.h"
 #include "domain/templates.h"
 
@@ -23,6 +24,7 @@ std::string EncodeEvent(const SettingsEvent& event);
 std::string EncodeEvent(const TemplateEvent& event);
 std::string EncodeEvent(const BulkEvent& event);
 std::string EncodeEvent(const AttachmentEvent& event);
+std::string EncodeEvent(const OutboxEvent& event);
 
 // Verifies `payload` with the FlatBuffers Verifier before reading it; an
 // unknown type or version, or bytes that do not verify, are kCorruption.
@@ -35,6 +37,8 @@ Result<TemplateEvent> DecodeTemplateEvent(std::string_view type, std::uint32_t s
                                           std::string_view payload);
 Result<AttachmentEvent> DecodeAttachmentEvent(std::string_view type, std::uint32_t schema_version,
                                               std::string_view payload);
+Result<OutboxEvent> DecodeOutboxEvent(std::string_view type, std::uint32_t schema_version,
+                                      std::string_view payload);
 Result<BulkEvent> DecodeBulkEvent(std::string_view type, std::uint32_t schema_version,
                                   std::string_view payload);
 

@@ -13,6 +13,7 @@ inline constexpr std::string_view kSettingsStreamPrefix = "settings-";
 inline constexpr std::string_view kTemplatesStreamPrefix = "templates-";
 inline constexpr std::string_view kBulkStreamPrefix = "bulk-";
 inline constexpr std::string_view kUploadStreamPrefix = "upload-";
+inline constexpr std::string_view kOutboxStreamPrefix = "outbox-";
 
 // "<prefix><id>", or "<prefix><firm>/<id>" ('/' never appears in an id).
 inline std::string StreamName(std::string_view prefix, std::string_view id, std::string_view within = {}) {
@@ -46,6 +47,11 @@ inline std::string BulkStream(std::string_view firm, std::string_view job) {
 // One per uploaded file: "upload-<firm>/<upload id>".
 inline std::string UploadStream(std::string_view firm, std::string_view upload) {
   return StreamName(kUploadStreamPrefix, upload, firm);
+}
+
+// A firm's e-mails, decided and delivered: "outbox-<firm>".
+inline std::string OutboxStream(std::string_view firm) {
+  return StreamName(kOutboxStreamPrefix, firm);
 }
 
 }  // namespace parley::domain

@@ -76,6 +76,16 @@ json::object EventFields(const domain::Event& event) {
                         [](const domain::ConversationReopened& e) -> json::object {
                           return {{"by", e.by}};
                         },
+                        [](const domain::RemindersSet& e) -> json::object {
+                          return {{"by", e.by},
+                                  {"reminders",
+                                   {{"enabled", e.reminders.enabled},
+                                    {"every_days", e.reminders.every_days},
+                                    {"count", e.reminders.count}}}};
+                        },
+                        [](const domain::ReminderRequested& e) -> json::object {
+                          return {{"by", e.by}};
+                        },
                     },
                     event);
 }
