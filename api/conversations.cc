@@ -12,6 +12,7 @@
 #include "projections/as_of.h"
 #include "projections/conversation_projection.h"
 #include "projections/event_json.h"
+#include "projections/outbox_projection.h"
 
 namespace parley::api {
 
@@ -237,6 +238,26 @@ Result<std::vector<domain::AttachmentRef>> AttachmentList(const json::object& bo
   return out;
 }
 
+// `{enabled?, every_days?, count?}`; what is left out keeps `base`.
+Result<domain::Reminders> RemindersField(const json::value& value, domain::Reminders base) {
+  if (!value.is_object()) return Error::InvalidArgument("\"reminders\" is {enabled, every_days, count}.");
+  const auto& o = value.as_object();
+  auto number = [&](const char* name, int fallback) -> Result<int> {
+    const json::value* v = o.if_contains(name);
+    if (!v) return fallback;
+    if (!v->is_int64()) return Error::InvalidArgument(std::string("\"reminders.") + name + "\" is a number.");
+    return static_cast<int>(std::clamp<std::int64_t>(v->as_int64(), -1, 100000));
+  };
+  const json::value* enabled = o.if_contains("enabled");
+  if (enabled && !enabled->is_bool())
+    return Error::InvalidArgument("\"reminders.enabled\" is true or false.");
+  auto every = number("every_days", base.every_days);
+  auto count = number("count", base.count);
+  if (!every.ok()) return every.error();
+  if (!count.ok()) return count.error();
+  return domain::Reminders{enabled ? enabled->as_bool() : base.enabled, *every, *count};
+}
+
 }  // namespace
 
 Result<Service::Party> Service::Resolve(const Claims& caller) {
@@ -331,23 +352,9 @@ Result<domain::StartConversation> Service::StartCommand(const Party& party,
   if (auto uploads = CheckUploads(party, access.dossier, command.attachments); !uploads.ok())
     return uploads.error();
   if (const json::value* r = body.if_contains("reminders"); r && !r->is_null()) {
-    if (!r->is_object()) return Error::InvalidArgument("\"reminders\" is {enabled, every_days, count}.");
-    const auto& o = r->as_object();
-    auto number = [&](const char* name, int fallback) -> Result<int> {
-      const json::value* v = o.if_contains(name);
-      if (!v) return fallback;
-      if (!v->is_int64())
-        return Error::InvalidArgument(std::string("\"reminders.") + name + "\" is a number.");
-      return static_cast<int>(std::clamp<std::int64_t>(v->as_int64(), -1, 100000));
-    };
-    const json::value* enabled = o.if_contains("enabled");
-    if (enabled && !enabled->is_bool())
-      return Error::InvalidArgument("\"reminders.enabled\" is true or false.");
-    auto every = number("every_days", 3);
-    auto count = number("count", 1);
-    if (!every.ok()) return every.error();
-    if (!count.ok()) return count.error();
-    command.reminders = {enabled ? enabled->as_bool() : true, *every, *count};
+    auto reminders = RemindersField(*r, domain::Reminders{true, 3, 1});
+    if (!reminders.ok()) return reminders.error();
+    command.reminders = *reminders;
   }
   return command;
 }
@@ -379,7 +386,9 @@ Result<json::object> Service::GetConversation(const Claims& caller, const std::s
   if (!as_of) {
     auto entries = projections::LoadEntries(models_, conversation);
     if (!entries.ok()) return entries.error();
-    return FullView(*party, visible->first, *entries, RequestArena());
+    auto record = WithRemindersSent(visible->first);
+    if (!record.ok()) return record.error();
+    return FullView(*party, *record, *entries, RequestArena());
   }
   // As of then: what the caller may see now, as it was, if they could see
   // it then too (the directory of that time decides).
@@ -566,7 +575,39 @@ Result<Written> Service::ConversationWritten(const Party& party,
                                              const projections::ConversationRecord& record) {
   auto entries = projections::LoadEntries(models_, record.state.id);
   if (!entries.ok()) return entries.error();
-  return Written{FullView(party, record, *entries, RequestArena()), false, record.version};
+  auto shown = WithRemindersSent(record);
+  if (!shown.ok()) return shown.error();
+  return Written{FullView(party, *shown, *entries, RequestArena()), false, record.version};
+}
+
+Result<projections::ConversationRecord> Service::WithRemindersSent(
+    const projections::ConversationRecord& record) {
+  auto sent = projections::RemindersSent(models_, record.state.id);
+  if (!sent.ok()) return sent.error();
+  projections::ConversationRecord shown = record;
+  shown.reminders_sent = *sent;
+  return shown;
+}
+
+Result<Written> Service::SetReminders(const Caller& caller, const std::string& conversation,
+                                      const json::object& body) {
+  auto party = Resolve(caller);
+  if (!party.ok()) return party.error();
+  auto visible = Visible(*party, conversation);
+  if (!visible.ok()) return visible.error();
+  // PUT: the whole setting; left-out numbers keep their current value.
+  if (!body.contains("enabled")) return Error::InvalidArgument("\"enabled\" is required: true or false.");
+  auto reminders = RemindersField(json::value(body), visible->first.state.reminders);
+  if (!reminders.ok()) return reminders.error();
+  auto acted = Act(caller, conversation, domain::SetReminders{*reminders});
+  if (!acted.ok()) return acted.error();
+  return ConversationWritten(acted->first, acted->second);
+}
+
+Result<Written> Service::ResendReminder(const Caller& caller, const std::string& conversation) {
+  auto acted = Act(caller, conversation, domain::ResendReminder{});
+  if (!acted.ok()) return acted.error();
+  return ConversationWritten(acted->first, acted->second);
 }
 
 Result<Written> Service::PostMessage(const Caller& caller, const std::string& conversation,

@@ -41,8 +41,6 @@ std::optional<std::string> Base64UrlDecode(std::string_view text) {
   return out;
 }
 
-namespace {
-
 std::string HmacSha256(std::string_view key, std::string_view data) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -50,6 +48,12 @@ std::string HmacSha256(std::string_view key, std::string_view data) {
        reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len);
   return std::string(reinterpret_cast<const char*>(mac), len);
 }
+
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+namespace {
 
 std::optional<boost::json::object> ParseObject(std::string_view part) {
   auto text = Base64UrlDecode(part);

@@ -44,6 +44,11 @@ class VerifiedTokens {
   std::unordered_map<std::string, Claims> claims_;  // guarded by mu_
 };
 
+// HMAC-SHA256 of `data` under `key` (32 raw bytes).
+std::string HmacSha256(std::string_view key, std::string_view data);
+// Compares secrets without leaking where they differ.
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
 // base64url without padding (RFC 7515).
 std::string Base64UrlEncode(std::string_view bytes);
 std::optional<std::string> Base64UrlDecode(std::string_view text);

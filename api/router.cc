@@ -6,6 +6,7 @@
 #include <charconv>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <optional>
 #include <tuple>
@@ -269,6 +270,18 @@ Reply Download(Services& services, const Request& request, const Caller& caller,
   return reply;
 }
 
+// POST /v1/inbound/email: the raw RFC 5322 message, which the server
+// streamed to a file (it may carry attachments).
+Response InboundEmail(Services& services, const Request& request, const Caller& caller, const Params&) {
+  const std::string file(request[kUploadFileField]);
+  if (file.empty()) return Fail(request, Error::Unavailable("This server takes no e-mail."));
+  std::ifstream in(file, std::ios::binary);
+  std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (raw.empty())
+    return Fail(request, Error::InvalidArgument("Send the raw e-mail (RFC 5322) as the body."));
+  return Written(request, services.service.InboundEmail(caller, raw, services.attachments));
+}
+
 // GET /v1/stream: Server-Sent Events of what the caller may see, or the
 // same over a WebSocket, from `Last-Event-ID` (or `?after=`) or from now.
 Reply Stream(Services& services, const Request& request, const Caller&, const Params&) {
@@ -374,6 +387,10 @@ const std::vector<RouteEntry>& Table() {
            if (!to) return Fail(r, Error::InvalidArgument("\"now\" is an RFC 3339 time."));
            if (*to != s.test_clock->Now() && !s.test_clock->AdvanceTo(*to))
              return Fail(r, Error::Conflict("The test clock only moves forward.", 0));
+           // What the new time makes due is decided and sent before the answer.
+           if (s.mailer) {
+             if (auto ran = s.mailer->RunDue(); !ran.ok()) return Fail(r, ran.error());
+           }
            return JsonResponse(r, http::status::ok, {{"now", FormatRfc3339(s.test_clock->Now())}});
          });
        }},
@@ -518,6 +535,23 @@ const std::vector<RouteEntry>& Table() {
            return Written(r, s.service.CloseOrReopen(c, p[0], true));
          });
        }},
+      {V::put, "/v1/conversations/{c}/reminders", true,
+       [](Services& s, const Request& r, const Caller& c, const Params& p) {
+         return WithBody(
+             r, false, [&](const json::object& b) { return Written(r, s.service.SetReminders(c, p[0], b)); });
+       }},
+      {V::post, "/v1/conversations/{c}/reminders/resend", true,
+       [](Services& s, const Request& r, const Caller& c, const Params& p) {
+         return WithBody(r, true, [&](const json::object&) {
+           auto written = s.service.ResendReminder(c, p[0]);
+           if (!written.ok()) return Fail(r, written.error());
+           // The e-mail goes out from the outbox, right after.
+           Response res = JsonResponse(r, http::status::accepted, written->resource);
+           SetETag(res, written->resource, written->version);
+           return res;
+         });
+       }},
+      {V::post, "/v1/inbound/email", true, InboundEmail},
       {V::post, "/v1/conversations/{c}/participants", true,
        [](Services& s, const Request& r, const Caller& c, const Params& p) {
          return WithBody(r, false, [&](const json::object& b) {
@@ -640,7 +674,9 @@ std::string UploadTarget(Services& services, const http::request_header<>& heade
   const std::string_view target = header.target();
   const auto segments = Segments(target.substr(0, target.find('?')));
   Params params;
-  if (!Matches("/v1/dossiers/{d}/attachments", segments, params)) return "";
+  if (!Matches("/v1/dossiers/{d}/attachments", segments, params) &&
+      !Matches("/v1/inbound/email", segments, params))
+    return "";
   return services.attachments->NewTempPath();
 }
 

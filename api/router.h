@@ -9,6 +9,7 @@
 
 #include "api/attachment_store.h"
 #include "api/live_stream.h"
+#include "api/mailer.h"
 #include "api/metrics.h"
 #include "api/server.h"
 #include "api/service.h"
@@ -31,12 +32,14 @@ struct Services {
   ManualClock* test_clock = nullptr;                  // parleyd --test-clock: POST /v1/admin/clock moves it
   AttachmentStore* attachments = nullptr;             // the bytes of uploads (none: uploads answer 503)
   const LiveEvents* live = nullptr;                   // GET /v1/stream (none: 404)
+  Mailer* mailer = nullptr;                           // runs what the test clock makes due
 };
 
 Reply Route(Services& services, const Request& request);
 
 // ServerOptions::upload_file: a temporary file for the body of an upload
-// (POST /v1/dossiers/{d}/attachments), "" for any other request.
+// (POST /v1/dossiers/{d}/attachments) or of an inbound e-mail (POST
+// /v1/inbound/email, which may carry files), "" for any other request.
 std::string UploadTarget(Services& services, const http::request_header<>& header);
 
 // The routes Route() answers: method ("GET") and path template

@@ -31,6 +31,7 @@ namespace parley::api {
 
 struct Idempotency;
 class BulkRunner;
+class ReplyTokens;
 
 // The caller of a request: the token's claims and the request's
 // preconditions.
@@ -101,6 +102,19 @@ class Service {
                               const std::string& message, const boost::json::object& body);
   Result<Written> DeleteMessage(const Caller& caller, const std::string& conversation,
                                 const std::string& message);
+  // PUT /v1/conversations/{c}/reminders {enabled, every_days?, count?} and
+  // POST .../reminders/resend (one more reminder e-mail now): staff only.
+  Result<Written> SetReminders(const Caller& caller, const std::string& conversation,
+                               const boost::json::object& body);
+  Result<Written> ResendReminder(const Caller& caller, const std::string& conversation);
+  // POST /v1/inbound/email: a reply to a notification, as the raw mail
+  // (service accounts of the firm). Posts its text and attachments as the
+  // message of the user its reply address was issued to; the same mail
+  // (Message-ID) posts once.
+  Result<Written> InboundEmail(const Caller& caller, std::string_view raw, AttachmentStore* files);
+  // Reply addresses to check inbound mail against (none: 503).
+  void SetReplyTokens(const ReplyTokens* tokens) { reply_tokens_ = tokens; }
+
   // POST /v1/conversations/{c}/participants {user}: staff add staff.
   Result<Written> AddParticipant(const Caller& caller, const std::string& conversation,
                                  const boost::json::object& body);
@@ -219,6 +233,8 @@ class Service {
   Result<Written> ItemWritten(const Party& party, const projections::ConversationRecord& record,
                               const std::string& item_id, bool created);
   Result<Written> ConversationWritten(const Party& party, const projections::ConversationRecord& record);
+  // The record with the reminders sent, which the outbox read model counts.
+  Result<projections::ConversationRecord> WithRemindersSent(const projections::ConversationRecord& record);
   // The dossier, if the party may read its audit history.
   Result<domain::DossierAccess> AuditedDossier(const Party& party, const std::string& dossier);
   // Calls `visit` with each conversation of the dossier the party sees now
@@ -234,6 +250,7 @@ class Service {
   projections::Projector& projector_;
   projections::DirectoryCache directories_;
   const Clock& clock_;
+  const ReplyTokens* reply_tokens_ = nullptr;
   std::unique_ptr<BulkRunner> bulk_runner_;  // last: stops before the rest goes
 };
 

@@ -9,6 +9,7 @@
 //                                  own write grouping, the alternative to ours
 //   BM_ReplayAll                   full-log ForEach, verifying and decoding
 //   BM_RawRocksIterate             raw iteration over as many values
+//   BM_DueReminders, BM_ScanAllPending   the mailer's tick (outbox_bench.cc)
 //
 // Every figure is items_per_second (events or values per second). Data goes
 // under $PARLEY_BENCH_DIR (default: the system's temporary directory).

@@ -10,6 +10,7 @@
 #include "projections/conversation_projection.h"
 #include "projections/directory_projection.h"
 #include "projections/history_projection.h"
+#include "projections/outbox_projection.h"
 #include "projections/projector.h"
 #include "projections/settings_projection.h"
 #include "projections/templates_projection.h"
@@ -20,9 +21,10 @@ class AllProjections {
  public:
   // The raw pointers the Projector takes; owned by this object.
   std::vector<Projection*> list() {
-    return {&directory_, &conversations_, &history_, &settings_, &templates_, &bulk_, &attachments_};
+    return {&directory_, &conversations_, &history_, &settings_, &templates_, &bulk_, &attachments_, &outbox_};
   }
   const DirectoryProjection& directory() const { return directory_; }
+  OutboxProjection& outbox() { return outbox_; }
 
  private:
   DirectoryProjection directory_;
@@ -32,6 +34,7 @@ class AllProjections {
   TemplatesProjection templates_;
   BulkProjection bulk_;
   AttachmentsProjection attachments_;
+  OutboxProjection outbox_;
 };
 
 }  // namespace parley::projections

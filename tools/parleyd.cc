@@ -1,4 +1,5 @@
 // parleyd: the Parley server. See SPEC.md section 10 and the README.
+#include <atomic>
 #include <cstdlib>
 #include <iostream>
 #include <optional>
@@ -19,7 +20,9 @@ int main(int argc, char** argv) {
                                        "help", "max-upload-mib", "stream-buffer"};
   if (flags.Has("help")) {
     std::cout << "usage: parleyd [--data DIR] [--host ADDR] [--port N] [--threads N] [--jwt-secret S] "
-                 "[--test-clock] [--max-upload-mib N] [--stream-buffer EVENTS]\n";
+                 "[--test-clock] [--max-upload-mib N] [--stream-buffer EVENTS]\n"
+                 "               [--smtp smtp[s]://[user:password@]host[:port]] [--mail-from ADDRESS]\n"
+                 "               [--public-url URL] [--reply-domain DOMAIN]\n";
     return 0;
   }
   if (std::string unknown = flags.Unknown(known); !unknown.empty()) {
@@ -65,6 +68,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   projections::AllProjections all;
+  // The mailer starts after the read models; until then there is nobody to wake.
+  std::atomic<api::Mailer*> mailer_to_wake = nullptr;
+  all.outbox().OnDueWork([&](Micros earliest) {
+    if (api::Mailer* m = mailer_to_wake.load()) m->Wake(earliest);
+  });
   projections::Projector projector(**store, **models, all.list());
   if (auto started = projector.Start(); !started.ok()) {
     std::cerr << "parleyd: cannot bring the read models up to date: " << started.error().message << "\n";
@@ -82,6 +90,21 @@ int main(int argc, char** argv) {
     std::cerr << "parleyd: " << attachments.error().message << "\n";
     return 1;
   }
+  // E-mail: over SMTP when configured, else as .eml files in DATA/outbox.
+  const std::string mail_from = flags.Get("mail-from", "noreply@localhost");
+  const std::string reply_domain = flags.Get("reply-domain", mail_from.substr(mail_from.rfind('@') + 1));
+  auto transport = flags.Has("smtp") ? api::OpenSmtpTransport(flags.Get("smtp", ""))
+                                     : api::OpenEmlDirectory(data + "/outbox");
+  if (!transport.ok()) {
+    std::cerr << "parleyd: " << transport.error().message << "\n";
+    return 2;
+  }
+  api::ReplyTokens reply_tokens(secret, reply_domain);
+  service.SetReplyTokens(&reply_tokens);
+  api::MailerOptions mailer_options;
+  mailer_options.mail_from = mail_from;
+  std::optional<api::Mailer> mailer;  // made once the port is known, for the links
+
   api::Services services{**store, service, secret, SystemClock::Instance(), &metrics, &projector};
   services.attachments = attachments->get();
   api::LiveEvents live(**store, **models, projector, stream_buffer);
@@ -96,9 +119,19 @@ int main(int argc, char** argv) {
     std::cerr << "parleyd: " << port.error().message << "\n";
     return 1;
   }
+  mailer_options.public_url =
+      flags.Get("public-url", "http://" + server_options.host + ":" + std::to_string(*port));
+  mailer.emplace(**store, **models, projector, all.directory(), clock, **transport, reply_tokens,
+                 mailer_options);
+  services.mailer = &*mailer;
+  mailer_to_wake = &*mailer;
+  mailer->Start();
+  std::cerr << "parleyd: e-mail goes to " << (*transport)->Describe() << std::endl;
   std::cout << "listening on " << server_options.host << ":" << *port << std::endl;
   server.Run();
   live.Stop();
+  mailer_to_wake = nullptr;
+  mailer->Stop();
   service.StopBulkJobs();
   projector.Stop();
   (*store)->Close();

@@ -23,7 +23,9 @@ constexpr const char* kNoteText = "Client difficile, ne pas relancer avant janvi
 // client users of d-104, d-105 without clients) and firm f2 (one staff user), on a fresh real parleyd.
 class FirmApiTest : public ::testing::Test {
  protected:
-  FirmApiTest() : server_(dir_.str("data")), client_(server_.port()) {
+  // `extra`: more parleyd flags (--test-clock, --smtp URL, ...).
+  explicit FirmApiTest(std::vector<std::string> extra = {})
+      : server_(dir_.str("data"), std::move(extra)), client_(server_.port()) {
     Admin("/v1/admin/firms/f1", R"({"name":"Cabinet Dupont","default_language":"fr"})");
     Admin("/v1/admin/firms/f1/users/u-cmc",
           R"({"kind":"staff","name":"Claire Martin","email":"c@d.example","role":"chef_mission_comptable"})");
