@@ -15,6 +15,15 @@ namespace {
 
 constexpr std::string_view kMailerActor = "parley-mailer";
 
+// The thread as the record has it: who wrote what, without the texts.
+std::vector<domain::NotifiedItem> ItemsOf(const domain::Conversation& state) {
+  std::vector<domain::NotifiedItem> items;
+  items.reserve(state.items.size());
+  for (const domain::ThreadItem& i : state.items)
+    items.push_back({i.id, i.author, i.side, i.note, i.deleted});
+  return items;
+}
+
 std::vector<domain::NotifiedItem> ItemsOf(const std::vector<projections::Entry>& entries) {
   std::vector<domain::NotifiedItem> items;
   items.reserve(entries.size());
@@ -158,20 +167,35 @@ Result<void> Mailer::Fire(const domain::Trigger& trigger, Micros now) {
       if (held_records.count(h.conversation)) continue;
       auto record = projections::LoadRecord(models_, h.conversation);
       if (!record.ok()) return record.error();
-      auto entries = projections::LoadEntries(models_, h.conversation);
-      if (!entries.ok()) return entries.error();
       if (!*record) continue;
+      // A digest counts items: no text needed.
       auto& kept = held_records[h.conversation] = std::move(**record);
-      facts.held_conversations[h.conversation] = {&kept.state, ItemsOf(*entries)};
+      facts.held_conversations[h.conversation] = {&kept.state, ItemsOf(kept.state)};
     }
   } else {
     auto record = projections::LoadRecord(models_, trigger.conversation);
     if (!record.ok()) return record.error();
-    auto entries = projections::LoadEntries(models_, trigger.conversation);
-    if (!entries.ok()) return entries.error();
     conversation = std::move(*record);
-    if (conversation) facts.conversation = &conversation->state;
-    facts.items = ItemsOf(*entries);
+    if (conversation) {
+      facts.conversation = &conversation->state;
+      if (trigger.kind == domain::TriggerKind::kActivity || trigger.kind == domain::TriggerKind::kNudge) {
+        // One item's text and mentions; the rest of the thread from the record.
+        facts.items = ItemsOf(conversation->state);
+        auto entry = projections::LoadEntry(models_, trigger.conversation, trigger.ordinal);
+        if (!entry.ok()) return entry.error();
+        if (*entry && trigger.ordinal >= 1 && trigger.ordinal <= facts.items.size()) {
+          domain::NotifiedItem& item = facts.items[trigger.ordinal - 1];
+          item.body = (**entry).body;
+          item.mentions = (**entry).mentions;
+          item.at = (**entry).created_at;
+          item.deleted = (**entry).deleted;
+        }
+      } else {
+        auto entries = projections::LoadEntries(models_, trigger.conversation);
+        if (!entries.ok()) return entries.error();
+        facts.items = ItemsOf(*entries);
+      }
+    }
   }
   domain::NotificationsDecided decided = domain::DecideNotifications(trigger, facts, now);
   if (auto appended = AppendOutbox(
