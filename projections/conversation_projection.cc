@@ -324,18 +324,15 @@ Result<std::optional<ConversationRecord>> LoadRecord(ReadModelStore& store, cons
 Result<std::vector<Entry>> LoadEntries(ReadModelStore& store, const std::string& id) {
   const std::string prefix = EntryPrefix(id);
   std::vector<Entry> entries;
-  constexpr std::size_t kPage = 512;
-  for (std::string start;;) {
-    auto rows = store.Scan(ConversationProjection::kName, prefix, start, kPage);
-    if (!rows.ok()) return rows.error();
-    for (const auto& [key, value] : *rows) {
-      auto entry = DecodeEntry(value);
-      if (!entry.ok()) return entry.error();
-      entries.push_back(std::move(*entry));
-    }
-    if (rows->size() < kPage) return entries;
-    start = rows->back().first + '\0';
-  }
+  auto loaded = ForEachStored(store, ConversationProjection::kName, prefix,
+                              [&](const std::string&, const std::string& value) -> Result<void> {
+                                auto entry = DecodeEntry(value);
+                                if (!entry.ok()) return entry.error();
+                                entries.push_back(std::move(*entry));
+                                return {};
+                              });
+  if (!loaded.ok()) return loaded.error();
+  return entries;
 }
 
 Result<std::optional<Entry>> LoadEntry(ReadModelStore& store, const std::string& id, std::uint64_t ordinal) {
@@ -351,18 +348,14 @@ Result<std::vector<ConversationRecord>> DossierConversations(ReadModelStore& sto
                                                              const std::string& dossier) {
   const std::string prefix = DossierPrefix(firm, dossier);
   std::vector<ConversationRecord> records;
-  constexpr std::size_t kPage = 512;
-  for (std::string start;;) {
-    auto rows = store.Scan(ConversationProjection::kName, prefix, start, kPage);
-    if (!rows.ok()) return rows.error();
-    for (const auto& [key, value] : *rows) {
-      auto record = DecodeRecord(value, /*item_ids=*/false);
-      if (!record.ok()) return record.error();
-      records.push_back(std::move(*record));
-    }
-    if (rows->size() < kPage) break;
-    start = rows->back().first + '\0';
-  }
+  auto loaded = ForEachStored(store, ConversationProjection::kName, prefix,
+                              [&](const std::string&, const std::string& value) -> Result<void> {
+                                auto record = DecodeRecord(value, /*item_ids=*/false);
+                                if (!record.ok()) return record.error();
+                                records.push_back(std::move(*record));
+                                return {};
+                              });
+  if (!loaded.ok()) return loaded.error();
   std::sort(records.begin(), records.end(), [](const ConversationRecord& a, const ConversationRecord& b) {
     return ListCursor::Of(a).Precedes(b);
   });

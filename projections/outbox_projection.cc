@@ -455,18 +455,15 @@ Result<std::vector<domain::HeldItem>> HeldItems(ReadModelStore& store, const std
                                                 const std::string& user, Micros window_end) {
   const std::string prefix = "h/" + firm + "/" + user + "/" + TimeKey(window_end) + "/";
   std::vector<domain::HeldItem> out;
-  constexpr std::size_t kPage = 512;
-  for (std::string start;;) {
-    auto rows = store.Scan(OutboxProjection::kName, prefix, start, kPage);
-    if (!rows.ok()) return rows.error();
-    for (const auto& [key, value] : *rows) {
-      auto held = DecodeHeld(value);
-      if (!held.ok()) return held.error();
-      out.push_back(std::move(*held));
-    }
-    if (rows->size() < kPage) return out;
-    start = rows->back().first + '\0';
-  }
+  auto loaded = ForEachStored(store, OutboxProjection::kName, prefix,
+                              [&](const std::string&, const std::string& value) -> Result<void> {
+                                auto held = DecodeHeld(value);
+                                if (!held.ok()) return held.error();
+                                out.push_back(std::move(*held));
+                                return {};
+                              });
+  if (!loaded.ok()) return loaded.error();
+  return out;
 }
 
 Result<std::optional<MailRecord>> LoadMail(ReadModelStore& store, const std::string& mail) {

@@ -103,6 +103,24 @@ class ReadModelStore {
                                   const std::vector<eventstore::RecordedEvent>& events) = 0;
 };
 
+// Calls `visit(key, value)` for every value of `projection` whose key
+// starts with `prefix`, in key order, a page at a time; stops at the first
+// error `visit` returns.
+template <class Visit>
+Result<void> ForEachStored(ReadModelStore& store, std::string_view projection, std::string_view prefix,
+                           Visit visit) {
+  constexpr std::size_t kPage = 512;
+  for (std::string start;;) {
+    auto rows = store.Scan(projection, prefix, start, kPage);
+    if (!rows.ok()) return rows.error();
+    for (const auto& [key, value] : *rows) {
+      if (Result<void> visited = visit(key, value); !visited.ok()) return visited;
+    }
+    if (rows->size() < kPage) return {};
+    start = rows->back().first + '\0';
+  }
+}
+
 // Keeps projections up to date with the log, on a thread of its own.
 class Projector {
  public:

@@ -77,18 +77,15 @@ Result<std::map<std::string, domain::UserSettings>> LoadFirmSettings(ReadModelSt
                                                                      const std::string& firm) {
   std::map<std::string, domain::UserSettings> out;
   const std::string prefix = firm + "/";
-  constexpr std::size_t kPage = 512;
-  for (std::string start;;) {
-    auto rows = store.Scan(SettingsProjection::kName, prefix, start, kPage);
-    if (!rows.ok()) return rows.error();
-    for (const auto& [key, value] : *rows) {
-      auto settings = Decode(value);
-      if (!settings.ok()) return settings.error();
-      out.emplace(key.substr(prefix.size()), std::move(*settings));
-    }
-    if (rows->size() < kPage) return out;
-    start = rows->back().first + '\0';
-  }
+  auto loaded = ForEachStored(store, SettingsProjection::kName, prefix,
+                              [&](const std::string& key, const std::string& value) -> Result<void> {
+                                auto settings = Decode(value);
+                                if (!settings.ok()) return settings.error();
+                                out.emplace(key.substr(prefix.size()), std::move(*settings));
+                                return {};
+                              });
+  if (!loaded.ok()) return loaded.error();
+  return out;
 }
 
 }  // namespace parley::projections
