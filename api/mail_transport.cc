@@ -135,7 +135,8 @@ Mailbox ParseMailbox(std::string_view text) {
 std::vector<std::string> EncodedWords(std::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   auto encode = [](unsigned char c) -> std::string {
-    if (std::isalnum(c) || c == '!' || c == '*' || c == '+' || c == '-' || c == '/') return std::string(1, c);
+    if (IsAlnum(static_cast<char>(c)) || c == '!' || c == '*' || c == '+' || c == '-' || c == '/')
+      return std::string(1, c);
     if (c == ' ') return "_";
     return {'=', kHex[c >> 4], kHex[c & 15]};
   };
@@ -144,7 +145,8 @@ std::vector<std::string> EncodedWords(std::string_view text) {
   for (size_t pos = 0; pos < text.size();) {
     // One character: a lead byte and its continuation bytes.
     size_t next = pos + 1;
-    while (next < text.size() && (static_cast<unsigned char>(text[next]) & 0xC0) == 0x80 && next - pos < 4) ++next;
+    while (next < text.size() && (static_cast<unsigned char>(text[next]) & 0xC0) == 0x80 && next - pos < 4)
+      ++next;
     std::string encoded;
     for (size_t i = pos; i < next; ++i) encoded += encode(static_cast<unsigned char>(text[i]));
     if (!payload.empty() && payload.size() + encoded.size() > kEncodedWordChars) {

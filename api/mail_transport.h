@@ -28,7 +28,7 @@ struct OutgoingMail {
 
 // The message as sent: CRLF line endings; headers Date (RFC 5322, UTC
 // "+0000"), From, To ("name" <addr>, the name RFC 2047-encoded when not plain
-// ASCII), Reply-To (if any), Subject (RFC 2047 B-encoded UTF-8 when not plain
+// ASCII), Reply-To (if any), Subject (RFC 2047 Q-encoded UTF-8 when not plain
 // ASCII, folded so that no header line exceeds 78 characters), Message-ID,
 // MIME-Version: 1.0, Content-Type: text/plain; charset=utf-8,
 // Content-Transfer-Encoding: quoted-printable (lines ≤ 76, soft breaks),
