@@ -35,6 +35,19 @@ struct Idempotency {
   }
 };
 
+// A domain event as the log stores it: its type, schema version and
+// FlatBuffers payload, under `id`, caused by `actor`.
+template <class Event>
+eventstore::EventData EventDataOf(const Event& event, std::string id, std::string actor) {
+  eventstore::EventData d;
+  d.id = std::move(id);
+  d.type = domain::TypeName(event);
+  d.schema_version = domain::kEventSchemaVersion;
+  d.payload = domain::EncodeEvent(event);
+  d.actor = std::move(actor);
+  return d;
+}
+
 template <class State, class Event>
 struct CommandOutcome {
   State state;                // after the new events
@@ -108,17 +121,9 @@ Result<CommandOutcome<State, Event>> RunCommand(
     if (decided->empty()) return outcome;
     std::vector<eventstore::EventData> data;
     for (const Event& e : *decided) {
-      eventstore::EventData d;
-      if (idempotency) {
-        d.id = idempotency->Id("ev_", static_cast<int>(data.size()));
-        d.correlation_id = "idem:" + idempotency->body_sha;
-      } else {
-        d.id = NewId("ev_", now);
-      }
-      d.type = domain::TypeName(e);
-      d.schema_version = domain::kEventSchemaVersion;
-      d.payload = domain::EncodeEvent(e);
-      d.actor = actor;
+      eventstore::EventData d = EventDataOf(
+          e, idempotency ? idempotency->Id("ev_", static_cast<int>(data.size())) : NewId("ev_", now), actor);
+      if (idempotency) d.correlation_id = "idem:" + idempotency->body_sha;
       data.push_back(std::move(d));
       domain::Evolve(outcome.state, e);
     }

@@ -238,24 +238,22 @@ Result<std::vector<domain::AttachmentRef>> AttachmentList(const json::object& bo
   return out;
 }
 
-// `{enabled?, every_days?, count?}`; what is left out keeps `base`.
-Result<domain::Reminders> RemindersField(const json::value& value, domain::Reminders base) {
+// `{enabled?, every_days?, count?}`, each left unset when left out.
+Result<domain::SetReminders> RemindersField(const json::value& value) {
   if (!value.is_object()) return Error::InvalidArgument("\"reminders\" is {enabled, every_days, count}.");
   const auto& o = value.as_object();
-  auto number = [&](const char* name, int fallback) -> Result<int> {
+  domain::SetReminders out;
+  for (auto [name, target] : {std::pair{"every_days", &out.every_days}, std::pair{"count", &out.count}}) {
     const json::value* v = o.if_contains(name);
-    if (!v) return fallback;
+    if (!v) continue;
     if (!v->is_int64()) return Error::InvalidArgument(std::string("\"reminders.") + name + "\" is a number.");
-    return static_cast<int>(std::clamp<std::int64_t>(v->as_int64(), -1, 100000));
-  };
-  const json::value* enabled = o.if_contains("enabled");
-  if (enabled && !enabled->is_bool())
-    return Error::InvalidArgument("\"reminders.enabled\" is true or false.");
-  auto every = number("every_days", base.every_days);
-  auto count = number("count", base.count);
-  if (!every.ok()) return every.error();
-  if (!count.ok()) return count.error();
-  return domain::Reminders{enabled ? enabled->as_bool() : base.enabled, *every, *count};
+    *target = static_cast<int>(std::clamp<std::int64_t>(v->as_int64(), -1, 100000));
+  }
+  if (const json::value* enabled = o.if_contains("enabled")) {
+    if (!enabled->is_bool()) return Error::InvalidArgument("\"reminders.enabled\" is true or false.");
+    out.enabled = enabled->as_bool();
+  }
+  return out;
 }
 
 }  // namespace
@@ -352,9 +350,9 @@ Result<domain::StartConversation> Service::StartCommand(const Party& party,
   if (auto uploads = CheckUploads(party, access.dossier, command.attachments); !uploads.ok())
     return uploads.error();
   if (const json::value* r = body.if_contains("reminders"); r && !r->is_null()) {
-    auto reminders = RemindersField(*r, domain::Reminders{true, 3, 1});
+    auto reminders = RemindersField(*r);
     if (!reminders.ok()) return reminders.error();
-    command.reminders = *reminders;
+    command.reminders = reminders->Over(domain::Reminders{true, 3, 1});
   }
   return command;
 }
@@ -591,15 +589,11 @@ Result<projections::ConversationRecord> Service::WithRemindersSent(
 
 Result<Written> Service::SetReminders(const Caller& caller, const std::string& conversation,
                                       const json::object& body) {
-  auto party = Resolve(caller);
-  if (!party.ok()) return party.error();
-  auto visible = Visible(*party, conversation);
-  if (!visible.ok()) return visible.error();
-  // PUT: the whole setting; left-out numbers keep their current value.
+  // PUT: `enabled` always; a number left out keeps its current value.
   if (!body.contains("enabled")) return Error::InvalidArgument("\"enabled\" is required: true or false.");
-  auto reminders = RemindersField(json::value(body), visible->first.state.reminders);
-  if (!reminders.ok()) return reminders.error();
-  auto acted = Act(caller, conversation, domain::SetReminders{*reminders});
+  auto change = RemindersField(json::value(body));
+  if (!change.ok()) return change.error();
+  auto acted = Act(caller, conversation, *change);
   if (!acted.ok()) return acted.error();
   return ConversationWritten(acted->first, acted->second);
 }

@@ -11,8 +11,6 @@
 
 namespace parley::api {
 
-namespace json = boost::json;
-
 Result<Written> Service::InboundEmail(const Caller& caller, std::string_view raw, AttachmentStore* files) {
   auto party = Resolve(caller);
   if (!party.ok()) return party.error();
@@ -64,7 +62,9 @@ Result<Written> Service::InboundEmail(const Caller& caller, std::string_view raw
   if (!visible.ok()) return forged;  // they no longer see it
   if (!*earlier && visible->first.state.status == domain::Status::kClosed) return Error::ConversationClosed();
 
-  json::array attachments;
+  domain::PostMessage command;
+  command.message = NewResourceId(author, "m_", clock_.Now());
+  command.body = mail->text;
   for (std::size_t i = 0; i < mail->attachments.size(); ++i) {
     const InboundAttachment& a = mail->attachments[i];
     if (files == nullptr) return Error::Unavailable("This server keeps no files.");
@@ -80,12 +80,13 @@ Result<Written> Service::InboundEmail(const Caller& caller, std::string_view raw
                              return files->Keep(temp);
                            });
     if (!uploaded.ok()) return uploaded.error();
-    attachments.push_back(uploaded->resource.at("id"));
+    command.attachments.push_back({std::string(uploaded->resource.at("id").as_string()), "", ""});
   }
-  if (mail->text.empty() && attachments.empty())
+  if (command.body.empty() && command.attachments.empty())
     return Error::InvalidArgument("The e-mail holds no reply text above the quoted message, nor any file.");
-  return PostMessage(author, original.conversation,
-                     json::object{{"body", mail->text}, {"attachments", attachments}});
+  auto acted = Act(author, original.conversation, command);
+  if (!acted.ok()) return acted.error();
+  return ItemWritten(acted->first, acted->second, command.message, true);
 }
 
 }  // namespace parley::api

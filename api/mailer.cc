@@ -3,6 +3,7 @@
 #include <chrono>
 #include <iostream>
 
+#include "api/command_runner.h"
 #include "common/sha256.h"
 #include "domain/event_codec.h"
 #include "domain/streams.h"
@@ -21,15 +22,6 @@ std::vector<domain::NotifiedItem> ItemsOf(const domain::Conversation& state) {
   items.reserve(state.items.size());
   for (const domain::ThreadItem& i : state.items)
     items.push_back({i.id, i.author, i.side, i.note, i.deleted});
-  return items;
-}
-
-std::vector<domain::NotifiedItem> ItemsOf(const std::vector<projections::Entry>& entries) {
-  std::vector<domain::NotifiedItem> items;
-  items.reserve(entries.size());
-  for (const projections::Entry& e : entries) {
-    items.push_back({e.id, e.author, e.side, e.note, e.deleted, e.body, e.mentions, e.created_at});
-  }
   return items;
 }
 
@@ -70,16 +62,15 @@ void Mailer::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Mailer::Wake(std::optional<Micros> earliest) {
+void Mailer::Wake(Micros earliest) {
   std::lock_guard lock(mu_);
-  if (earliest && (!added_floor_ || *earliest < *added_floor_)) added_floor_ = earliest;
+  if (!added_floor_ || earliest < *added_floor_) added_floor_ = earliest;
   woken_ = true;
   wake_.notify_all();
 }
 
-Mailer::Counts Mailer::counts() const {
-  std::lock_guard lock(mu_);
-  return counts_;
+Micros Mailer::ScanFrom() const {
+  return added_floor_ ? std::min(floor_, *added_floor_) : floor_;
 }
 
 void Mailer::Loop() {
@@ -93,7 +84,7 @@ void Mailer::Loop() {
     Micros from = 0;
     {
       std::lock_guard lock(mu_);
-      from = added_floor_ ? std::min(floor_, *added_floor_) : floor_;
+      from = ScanFrom();
     }
     if (auto next = projections::NextDue(models_, from); done.ok() && next.ok() && *next) {
       const Micros until = **next - clock_.Now();
@@ -112,12 +103,14 @@ Result<void> Mailer::RunDue() {
   Micros from = 0;
   {
     std::lock_guard lock(mu_);
-    from = added_floor_ ? std::min(floor_, *added_floor_) : floor_;
+    from = ScanFrom();
     added_floor_.reset();
   }
+  // Settings are read once per firm and pass, not once per trigger.
+  FirmSettings settings;
   auto run = [&]() -> Result<void> {
     for (bool more = true; more;) {
-      auto fired = FireDue(from, now);
+      auto fired = FireDue(from, now, settings);
       if (!fired.ok()) return fired.error();
       more = *fired;
     }
@@ -138,23 +131,28 @@ Result<void> Mailer::RunDue() {
   return done;
 }
 
-Result<bool> Mailer::FireDue(Micros from, Micros now) {
+Result<bool> Mailer::FireDue(Micros from, Micros now, FirmSettings& settings) {
   auto due = projections::DueTriggers(models_, from, now, options_.page);
   if (!due.ok()) return due.error();
   for (const domain::Trigger& trigger : *due) {
-    if (auto fired = Fire(trigger, now); !fired.ok()) return fired.error();
+    auto firm_settings = settings.find(trigger.firm);
+    if (firm_settings == settings.end()) {
+      auto loaded = projections::LoadFirmSettings(models_, trigger.firm);
+      if (!loaded.ok()) return loaded.error();
+      firm_settings = settings.emplace(trigger.firm, std::move(*loaded)).first;
+    }
+    if (auto fired = Fire(trigger, firm_settings->second, now); !fired.ok()) return fired.error();
   }
   return due->size() == options_.page;
 }
 
-Result<void> Mailer::Fire(const domain::Trigger& trigger, Micros now) {
+Result<void> Mailer::Fire(const domain::Trigger& trigger,
+                          const std::map<std::string, domain::UserSettings>& settings, Micros now) {
   auto directory = directories_.Get(trigger.firm);
   if (!directory.ok()) return directory.error();
-  auto settings = projections::LoadFirmSettings(models_, trigger.firm);
-  if (!settings.ok()) return settings.error();
   domain::NotificationFacts facts;
   facts.directory = directory->get();
-  facts.settings = &*settings;
+  facts.settings = &settings;
   facts.public_url = options_.public_url;
 
   std::optional<projections::ConversationRecord> conversation;
@@ -177,23 +175,20 @@ Result<void> Mailer::Fire(const domain::Trigger& trigger, Micros now) {
     if (!record.ok()) return record.error();
     conversation = std::move(*record);
     if (conversation) {
+      // The thread's shape from the record; the text of the one item the
+      // mails may quote.
       facts.conversation = &conversation->state;
-      if (trigger.kind == domain::TriggerKind::kActivity || trigger.kind == domain::TriggerKind::kNudge) {
-        // One item's text and mentions; the rest of the thread from the record.
-        facts.items = ItemsOf(conversation->state);
-        auto entry = projections::LoadEntry(models_, trigger.conversation, trigger.ordinal);
+      facts.items = ItemsOf(conversation->state);
+      if (const std::uint64_t quoted = domain::QuotedOrdinal(trigger, facts.items);
+          quoted >= 1 && quoted <= facts.items.size()) {
+        auto entry = projections::LoadEntry(models_, trigger.conversation, quoted);
         if (!entry.ok()) return entry.error();
-        if (*entry && trigger.ordinal >= 1 && trigger.ordinal <= facts.items.size()) {
-          domain::NotifiedItem& item = facts.items[trigger.ordinal - 1];
+        if (*entry) {
+          domain::NotifiedItem& item = facts.items[quoted - 1];
           item.body = (**entry).body;
           item.mentions = (**entry).mentions;
           item.at = (**entry).created_at;
-          item.deleted = (**entry).deleted;
         }
-      } else {
-        auto entries = projections::LoadEntries(models_, trigger.conversation);
-        if (!entries.ok()) return entries.error();
-        facts.items = ItemsOf(*entries);
       }
     }
   }
@@ -204,8 +199,6 @@ Result<void> Mailer::Fire(const domain::Trigger& trigger, Micros now) {
           decided);
       !appended.ok())
     return appended.error();
-  std::lock_guard lock(mu_);
-  ++counts_.triggers;
   return {};
 }
 
@@ -240,10 +233,7 @@ Result<void> Mailer::Deliver(const projections::MailRecord& record, Micros now) 
   if (sent.ok()) {
     auto recorded = AppendOutbox(record.firm, OutboxEventId(record.firm, "sent\n" + m.id),
                                  domain::MailSent{record.firm, m.id, attempt, now});
-    if (!recorded.ok()) return recorded.error();
-    std::lock_guard lock(mu_);
-    ++counts_.sent;
-    return {};
+    return recorded;
   }
   const bool permanent = sent.error().code == ErrorCode::kInvalidArgument;
   domain::MailFailed failed{record.firm, m.id,
@@ -252,22 +242,13 @@ Result<void> Mailer::Deliver(const projections::MailRecord& record, Micros now) 
                             now};
   std::cerr << "parleyd: mail " << m.id << " to " << m.to_address << " not delivered (attempt " << attempt
             << (permanent ? ", given up" : "") << "): " << sent.error().message << std::endl;
-  auto recorded = AppendOutbox(
-      record.firm, OutboxEventId(record.firm, "failed\n" + m.id + "\n" + std::to_string(attempt)), failed);
-  if (!recorded.ok()) return recorded.error();
-  std::lock_guard lock(mu_);
-  ++counts_.failed;
-  return {};
+  return AppendOutbox(record.firm,
+                      OutboxEventId(record.firm, "failed\n" + m.id + "\n" + std::to_string(attempt)), failed);
 }
 
 Result<void> Mailer::AppendOutbox(const std::string& firm, const std::string& event_id,
                                   const domain::OutboxEvent& event) {
-  eventstore::EventData data;
-  data.id = event_id;
-  data.type = domain::TypeName(event);
-  data.schema_version = domain::kEventSchemaVersion;
-  data.payload = domain::EncodeEvent(event);
-  data.actor = std::string(kMailerActor);
+  const eventstore::EventData data = EventDataOf(event, event_id, std::string(kMailerActor));
   auto appended = log_.Append(domain::OutboxStream(firm), eventstore::ExpectedVersion::Any(),
                               std::span<const eventstore::EventData>(&data, 1));
   if (!appended.ok()) return appended.error();

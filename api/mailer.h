@@ -12,9 +12,8 @@
 // the record sends it again, with the same Message-ID.
 #pragma once
 
-#include <atomic>
 #include <condition_variable>
-#include <memory>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -49,27 +48,24 @@ class Mailer {
   // Starts the thread: a pass now, then whenever woken or something falls due.
   void Start();
   void Stop();
-  // Work due from `earliest` on was added (the outbox read model's
-  // callback), or the clock moved (no argument).
-  void Wake(std::optional<Micros> earliest = std::nullopt);
+  // Work due from `earliest` on was added (the outbox read model's callback).
+  void Wake(Micros earliest);
   // One pass on the caller's thread (POST /v1/admin/clock answers after it,
   // so that what the new time makes due is decided and sent).
   Result<void> RunDue();
 
-  // What the passes did since start (for /metrics and tests).
-  struct Counts {
-    std::uint64_t triggers = 0, sent = 0, failed = 0;
-  };
-  Counts counts() const;
-
  private:
-  Result<bool> FireDue(Micros from, Micros now);     // true: a full page, more may be due
+  using FirmSettings = std::map<std::string, std::map<std::string, domain::UserSettings>>;
+  // true: a full page, more may be due. `settings`: each firm's, loaded once a pass.
+  Result<bool> FireDue(Micros from, Micros now, FirmSettings& settings);
   Result<bool> DeliverDue(Micros from, Micros now);  // likewise
-  Result<void> Fire(const domain::Trigger& trigger, Micros now);
+  Result<void> Fire(const domain::Trigger& trigger,
+                    const std::map<std::string, domain::UserSettings>& settings, Micros now);
   Result<void> Deliver(const projections::MailRecord& record, Micros now);
   Result<void> AppendOutbox(const std::string& firm, const std::string& event_id,
                             const domain::OutboxEvent& event);
   void Loop();
+  Micros ScanFrom() const;  // where a pass starts; mu_ held
 
   eventstore::EventStore& log_;
   projections::ReadModelStore& models_;
@@ -90,7 +86,6 @@ class Mailer {
   Micros floor_ = 0;
   std::optional<Micros> added_floor_;
   bool stopping_ = false;  // guarded by mu_
-  Counts counts_;          // guarded by mu_
   std::thread thread_;
 };
 

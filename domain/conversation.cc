@@ -285,9 +285,10 @@ Result<void> CheckReminderChange(const Conversation& c, const CommandContext& ct
 Result<std::vector<Event>> DecideSetReminders(const Conversation& c, const SetReminders& cmd,
                                               const CommandContext& ctx) {
   if (auto r = CheckReminderChange(c, ctx); !r.ok()) return r.error();
-  if (auto r = CheckReminders(cmd.reminders); !r.ok()) return r.error();
-  if (cmd.reminders == c.reminders) return std::vector<Event>{};
-  return std::vector<Event>{RemindersSet{cmd.reminders, ctx.actor.id, ctx.now}};
+  const Reminders reminders = cmd.Over(c.reminders);
+  if (auto r = CheckReminders(reminders); !r.ok()) return r.error();
+  if (reminders == c.reminders) return std::vector<Event>{};
+  return std::vector<Event>{RemindersSet{reminders, ctx.actor.id, ctx.now}};
 }
 
 Result<std::vector<Event>> DecideResendReminder(const Conversation& c, const CommandContext& ctx) {

@@ -166,8 +166,15 @@ struct Reopen {};
 struct AddParticipant {
   std::string user;
 };
+// What is left out keeps its current value.
 struct SetReminders {
-  Reminders reminders;
+  std::optional<bool> enabled;
+  std::optional<int> every_days, count;
+  // These changes over `current`.
+  Reminders Over(const Reminders& current) const {
+    return {enabled.value_or(current.enabled), every_days.value_or(current.every_days),
+            count.value_or(current.count)};
+  }
 };
 struct ResendReminder {};
 

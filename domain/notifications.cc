@@ -317,6 +317,21 @@ Micros RetryDelay(int attempts) {
   return std::min(delay, kMost);
 }
 
+std::uint64_t QuotedOrdinal(const Trigger& trigger, const std::vector<NotifiedItem>& items) {
+  switch (trigger.kind) {
+    case TriggerKind::kActivity:
+    case TriggerKind::kNudge:
+      return trigger.ordinal;
+    case TriggerKind::kReminder:
+    case TriggerKind::kResend:
+      if (const NotifiedItem* awaited = AwaitedFirmMessage(items)) return awaited - items.data() + 1;
+      return 0;
+    case TriggerKind::kDigest:
+      return 0;
+  }
+  return 0;
+}
+
 NotificationsDecided DecideNotifications(const Trigger& trigger, const NotificationFacts& facts, Micros now) {
   Decision d(trigger, facts, now);
   if (facts.directory == nullptr || facts.settings == nullptr) return std::move(d.out());

@@ -133,6 +133,11 @@ struct NotificationFacts {
   std::string public_url;  // links: <public_url>/conversations/<id>
 };
 
+// The thread ordinal whose text `trigger`'s mails may quote (0: none): the
+// message or note it is about, or for a reminder the awaited firm message.
+// The caller need load only that item's text.
+std::uint64_t QuotedOrdinal(const Trigger& trigger, const std::vector<NotifiedItem>& items);
+
 // The e-mails `trigger` calls for now. Recipients: for a message, the
 // other side (the clients who see it, or the staff participants) and the
 // other staff participants; for a note, the other staff participants;

@@ -359,7 +359,7 @@ TEST(Utf8Test, CountsCodePointsAndRefusesMalformedText) {
 
 TEST_F(ConversationTest, StaffSetRemindersAndTheStateHoldsThem) {
   GivenStarted(kAssistant);
-  auto events = Given(kAssistant, SetReminders{{true, 2, 3}});
+  auto events = Given(kAssistant, SetReminders{true, 2, 3});
   ASSERT_EQ(events.size(), 1u);
   const auto& set = std::get<RemindersSet>(events[0]);
   EXPECT_EQ(set.reminders, (Reminders{true, 2, 3}));
@@ -369,28 +369,28 @@ TEST_F(ConversationTest, StaffSetRemindersAndTheStateHoldsThem) {
 
 TEST_F(ConversationTest, SettingTheSameRemindersChangesNothing) {
   GivenStarted(kAssistant);
-  Given(kAssistant, SetReminders{{true, 2, 3}});
-  auto events = When(kAssistant, SetReminders{{true, 2, 3}});
+  Given(kAssistant, SetReminders{true, 2, 3});
+  auto events = When(kAssistant, SetReminders{true, 2, 3});
   ASSERT_TRUE(events.ok());
   EXPECT_TRUE(events->empty());
 }
 
 TEST_F(ConversationTest, ClientsNeitherSetNorResendReminders) {
   GivenStarted(kAssistant);
-  ExpectError(When(kClient, SetReminders{{true, 3, 1}}), ErrorCode::kForbidden);
+  ExpectError(When(kClient, SetReminders{true, 3, 1}), ErrorCode::kForbidden);
   ExpectError(When(kClient, ResendReminder{}), ErrorCode::kForbidden);
 }
 
 TEST_F(ConversationTest, RemindersOutOfRangeAreRefused) {
   GivenStarted(kAssistant);
-  ExpectError(When(kAssistant, SetReminders{{true, 0, 1}}), ErrorCode::kInvalidArgument);
-  ExpectError(When(kAssistant, SetReminders{{true, 3, 21}}), ErrorCode::kInvalidArgument);
+  ExpectError(When(kAssistant, SetReminders{true, 0, 1}), ErrorCode::kInvalidArgument);
+  ExpectError(When(kAssistant, SetReminders{true, 3, 21}), ErrorCode::kInvalidArgument);
 }
 
 TEST_F(ConversationTest, AClosedConversationTakesNoReminderChangeNorResend) {
   GivenStarted(kManager);
   Given(kManager, Close{});
-  ExpectError(When(kManager, SetReminders{{true, 3, 1}}), ErrorCode::kConversationClosed);
+  ExpectError(When(kManager, SetReminders{true, 3, 1}), ErrorCode::kConversationClosed);
   ExpectError(When(kManager, ResendReminder{}), ErrorCode::kConversationClosed);
 }
 

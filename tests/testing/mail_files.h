@@ -24,16 +24,14 @@ struct ReceivedMail {
   }
   std::string kind() const { return Header("x-parley-kind"); }
   std::string message_id() const { return Header("message-id"); }
-  // The bare address of To.
-  std::string to() const {
-    std::string to = Header("to");
-    auto lt = to.find('<'), gt = to.find('>');
-    return lt != std::string::npos && gt != std::string::npos ? to.substr(lt + 1, gt - lt - 1) : to;
-  }
-  std::string reply_to() const {
-    std::string r = Header("reply-to");
-    auto lt = r.find('<'), gt = r.find('>');
-    return lt != std::string::npos && gt != std::string::npos ? r.substr(lt + 1, gt - lt - 1) : r;
+  // The bare addresses of To and Reply-To.
+  std::string to() const { return Address(Header("to")); }
+  std::string reply_to() const { return Address(Header("reply-to")); }
+
+  // "Name <a@b>" -> "a@b"; a bare address stays as it is.
+  static std::string Address(const std::string& value) {
+    auto lt = value.find('<'), gt = value.find('>');
+    return lt != std::string::npos && gt != std::string::npos ? value.substr(lt + 1, gt - lt - 1) : value;
   }
 };
 
