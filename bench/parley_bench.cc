@@ -3,6 +3,9 @@
 // and noisy, so only ratios within one run mean much).
 //
 //   BM_Append/appenders:N          durable one-event appends from N threads
+//   BM_JetStreamAppend/appenders:N the same on the JetStream backend, only
+//                                  when $PARLEY_BENCH_NATS names a cluster
+//                                  (bench/jetstream_append.sh starts one)
 //   BM_RawRocksSyncBatch/batch:N   raw synced WriteBatches of N values
 //   BM_RawRocksConcurrentSyncPut/writers:N
 //                                  N threads each doing a synced Put: RocksDB's
@@ -24,6 +27,7 @@
 #include <thread>
 
 #include "eventstore/event_store.h"
+#include "eventstore/jetstream_store.h"
 #include "eventstore/keys.h"
 #include "eventstore/rocksdb_store.h"
 
@@ -94,11 +98,10 @@ struct RawDb {
   }
 };
 
-void BM_Append(benchmark::State& state) {
+// `per_thread` one-event appends from each of state.range(0) threads, into
+// streams shaped like conversations, for as many iterations as it takes.
+void RunAppends(benchmark::State& state, EventStore& store, int per_thread) {
   const int appenders = static_cast<int>(state.range(0));
-  const int per_thread = 512;
-  auto dir = FreshDir("append");
-  auto store = OpenStore(dir);
   std::atomic<long> next_id{0};
   std::atomic<bool> failed{false};
   for (auto _ : state) {
@@ -106,14 +109,20 @@ void BM_Append(benchmark::State& state) {
       for (int i = 0; i < per_thread; ++i) {
         std::vector<EventData> events{OneEvent(Id("e", next_id++))};
         // Each command targets its own conversation-like stream.
-        auto r = store->Append("conv-" + std::to_string(t) + "-" + std::to_string(i % 50),
-                               ExpectedVersion::Any(), events);
+        auto r = store.Append("conv-" + std::to_string(t) + "-" + std::to_string(i % 50), ExpectedVersion::Any(),
+                              events);
         if (!r.ok()) failed = true;
       }
     });
   }
   if (failed) state.SkipWithError("an append failed");
   state.SetItemsProcessed(state.iterations() * appenders * per_thread);
+}
+
+void BM_Append(benchmark::State& state) {
+  auto dir = FreshDir("append");
+  auto store = OpenStore(dir);
+  RunAppends(state, *store, 512);
   StoreStats stats = store->Stats();
   state.counters["events_per_sync"] = stats.syncs ? double(stats.events) / stats.syncs : 0;
   state.counters["events_per_batch"] = stats.groups ? double(stats.events) / stats.groups : 0;
@@ -147,6 +156,28 @@ void BM_RawRocksSyncBatch(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * batch_size);
 }
+// Registered by main() only when $PARLEY_BENCH_NATS is set: a fresh
+// partition stream on that cluster, read back through a local copy.
+void BM_JetStreamAppend(benchmark::State& state, const std::string& url) {
+  JetStreamStoreOptions options;
+  if (auto parsed = ParseJetStreamUrl(url, options); !parsed.ok()) {
+    state.SkipWithError(parsed.error().message.c_str());
+    return;
+  }
+  auto dir = FreshDir("jetstream");
+  options.partition = "B" + std::to_string(std::random_device{}());
+  options.mirror_path = dir.string();
+  auto store = OpenJetStreamStore(options);
+  if (!store.ok()) {
+    state.SkipWithError(store.error().message.c_str());
+    return;
+  }
+  RunAppends(state, **store, 64);
+  (*store)->Close();
+  store->reset();
+  std::filesystem::remove_all(dir);
+}
+
 BENCHMARK(BM_RawRocksSyncBatch)->ArgName("batch")->Arg(1)->Arg(8)->Arg(64)->UseRealTime();
 
 void BM_RawRocksConcurrentSyncPut(benchmark::State& state) {
@@ -256,4 +287,19 @@ BENCHMARK(BM_RawRocksIterate)->UseRealTime()->Unit(benchmark::kMillisecond);
 }  // namespace
 }  // namespace parley::bench
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  if (const char* url = std::getenv("PARLEY_BENCH_NATS"); url != nullptr && *url != '\0') {
+    benchmark::RegisterBenchmark("BM_JetStreamAppend", parley::bench::BM_JetStreamAppend, std::string(url))
+        ->ArgName("appenders")
+        ->Arg(1)
+        ->Arg(8)
+        ->Arg(64)
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -24,3 +24,6 @@ endif()
 find_package(CURL REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(GMIME REQUIRED IMPORTED_TARGET gmime-3.0)
+# The NATS C client (libnats-dev) for the JetStream backend. Through
+# pkg-config: Debian's CMake package names a static library it does not ship.
+pkg_check_modules(NATS REQUIRED IMPORTED_TARGET libnats)

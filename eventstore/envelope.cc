@@ -1,6 +1,7 @@
 #include "eventstore/envelope.h"
 
 #include <cstring>
+#include <unordered_set>
 
 #include "eventstore/envelope_generated.h"
 
@@ -106,6 +107,42 @@ std::string_view EventView::prev_hash() const {
 }
 std::string_view EventView::payload() const {
   return View(Root(bytes_)->payload());
+}
+
+Result<void> ValidateStreamId(std::string_view stream) {
+  if (stream.empty()) return Error::InvalidArgument("stream id is empty");
+  if (stream.size() > kMaxStreamIdBytes) return Error::InvalidArgument("stream id is longer than 512 bytes");
+  if (stream.find('\0') != std::string_view::npos)
+    return Error::InvalidArgument("stream id holds a NUL byte");
+  return {};
+}
+
+Result<void> ValidateAppend(std::string_view stream, std::span<const EventData> events) {
+  if (auto valid = ValidateStreamId(stream); !valid.ok()) return valid;
+  if (events.empty()) return Error::InvalidArgument("an append needs at least one event");
+  if (events.size() > kMaxEventsPerAppend) return Error::TooLarge("more than 10000 events in one append");
+  std::unordered_set<std::string_view> ids;  // only filled for several events
+  for (const EventData& e : events) {
+    if (e.id.empty()) return Error::InvalidArgument("an event has an empty id");
+    if (e.id.size() > kMaxEventIdBytes) return Error::InvalidArgument("an event id is longer than 256 bytes");
+    if (e.type.empty()) return Error::InvalidArgument("event " + e.id + " has no type");
+    if (EventSize(e) > kMaxEventBytes) return Error::TooLarge("event " + e.id + " is larger than 1 MiB");
+    if (events.size() > 1 && !ids.insert(e.id).second)
+      return Error::InvalidArgument("event id " + e.id + " appears twice in one append");
+  }
+  return {};
+}
+
+// The view of `bytes` if they are a well-formed envelope stored at `position`.
+Result<EventView> CheckedEnvelope(std::string_view bytes, std::uint64_t position) {
+  if (!VerifyEnvelope(bytes)) {
+    return Error::Corruption("event " + std::to_string(position) + " is not a valid envelope", position);
+  }
+  EventView view(bytes);
+  if (view.position() != position) {
+    return Error::Corruption("event " + std::to_string(position) + " records another position", position);
+  }
+  return view;
 }
 
 }  // namespace parley::eventstore

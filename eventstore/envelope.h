@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -29,5 +30,13 @@ bool VerifyEnvelope(std::string_view bytes);
 
 // The bytes of an event as much as they count toward kMaxEventBytes.
 std::size_t EventSize(const EventData& event);
+
+// The checks every backend makes before anything is written.
+Result<void> ValidateStreamId(std::string_view stream);
+Result<void> ValidateAppend(std::string_view stream, std::span<const EventData> events);
+
+// The view of `bytes` if they are a well-formed envelope stored at
+// `position` (`bytes` suitably aligned); otherwise kCorruption.
+Result<EventView> CheckedEnvelope(std::string_view bytes, std::uint64_t position);
 
 }  // namespace parley::eventstore

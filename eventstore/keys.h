@@ -14,6 +14,9 @@ inline constexpr const char* kStreamsFamily = "streams";     // stream \0 versio
 inline constexpr const char* kEventIdsFamily = "event_ids";  // event id -> position
 // The default family holds kHeadKey -> position, SHA-256 of the last event.
 inline constexpr std::string_view kHeadKey = "head";
+// A mirror (the JetStream backend's copy) also holds kSourceSequenceKey ->
+// the source message applied last (u64), written with its events.
+inline constexpr std::string_view kSourceSequenceKey = "source_sequence";
 
 // Big-endian, so that byte order is numeric order.
 inline std::string EncodeU64(std::uint64_t v) {

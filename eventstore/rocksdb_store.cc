@@ -43,44 +43,12 @@ Error FromStatus(const rocksdb::Status& s, std::string_view what) {
   return Error::Internal(std::string(what) + ": " + s.ToString());
 }
 
+rocksdb::Slice ToSlice(std::string_view s) {
+  return {s.data(), s.size()};
+}
+
 bool StartsWith(const rocksdb::Slice& s, std::string_view prefix) {
   return s.size() >= prefix.size() && std::memcmp(s.data(), prefix.data(), prefix.size()) == 0;
-}
-
-Result<void> ValidateStreamId(std::string_view stream) {
-  if (stream.empty()) return Error::InvalidArgument("stream id is empty");
-  if (stream.size() > kMaxStreamIdBytes) return Error::InvalidArgument("stream id is longer than 512 bytes");
-  if (stream.find('\0') != std::string_view::npos)
-    return Error::InvalidArgument("stream id holds a NUL byte");
-  return {};
-}
-
-Result<void> ValidateAppend(std::string_view stream, std::span<const EventData> events) {
-  if (auto valid = ValidateStreamId(stream); !valid.ok()) return valid;
-  if (events.empty()) return Error::InvalidArgument("an append needs at least one event");
-  if (events.size() > kMaxEventsPerAppend) return Error::TooLarge("more than 10000 events in one append");
-  std::unordered_set<std::string_view> ids;  // only filled for several events
-  for (const EventData& e : events) {
-    if (e.id.empty()) return Error::InvalidArgument("an event has an empty id");
-    if (e.id.size() > kMaxEventIdBytes) return Error::InvalidArgument("an event id is longer than 256 bytes");
-    if (e.type.empty()) return Error::InvalidArgument("event " + e.id + " has no type");
-    if (EventSize(e) > kMaxEventBytes) return Error::TooLarge("event " + e.id + " is larger than 1 MiB");
-    if (events.size() > 1 && !ids.insert(e.id).second)
-      return Error::InvalidArgument("event id " + e.id + " appears twice in one append");
-  }
-  return {};
-}
-
-// The view of `bytes` if they are a well-formed envelope stored at `position`.
-Result<EventView> CheckedEnvelope(std::string_view bytes, std::uint64_t position) {
-  if (!VerifyEnvelope(bytes)) {
-    return Error::Corruption("event " + std::to_string(position) + " is not a valid envelope", position);
-  }
-  EventView view(bytes);
-  if (view.position() != position) {
-    return Error::Corruption("event " + std::to_string(position) + " records another position", position);
-  }
-  return view;
 }
 
 // A reusable buffer with malloc's alignment, since FlatBuffers reads
@@ -96,9 +64,10 @@ class AlignedCopy {
   std::string buffer_;
 };
 
-class RocksDbStore final : public EventStore {
+class RocksDbStore final : public RocksDbMirror {
  public:
-  RocksDbStore(const RocksDbStoreOptions& options, rocksdb::Env* env) : options_(options), env_(env) {}
+  RocksDbStore(const RocksDbStoreOptions& options, rocksdb::Env* env, bool mirror = false)
+      : options_(options), env_(env), mirror_(mirror) {}
   ~RocksDbStore() override;
 
   Result<void> Open();
@@ -118,6 +87,8 @@ class RocksDbStore final : public EventStore {
   void Close() override;
   StoreStats Stats() const override;
   Result<void> CompactAll();
+  Head CurrentHead() const override;
+  Result<void> Apply(std::uint64_t sequence, std::span<const std::string> envelopes) override;
 
  private:
   // One caller's append, waiting in the queue. Its spans point into the
@@ -180,6 +151,10 @@ class RocksDbStore final : public EventStore {
 
   const RocksDbStoreOptions options_;
   rocksdb::Env* const env_;  // null: RocksDB's default
+  const bool mirror_;        // a copy written only by Apply
+  // Guards the head of a mirror, which Apply moves and the source's writer reads.
+  mutable std::mutex apply_mu_;
+  std::uint64_t source_sequence_ = 0;  // guarded by apply_mu_
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
@@ -327,6 +302,13 @@ Result<void> RocksDbStore::Open() {
     head_timestamp_ = head->timestamp();
   }
   committed_.store(head_position_, std::memory_order_release);
+  if (mirror_) {
+    std::string sequence;
+    rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), meta_, keys::kSourceSequenceKey, &sequence);
+    if (!got.ok() && !got.IsNotFound()) return FromStatus(got, "cannot read the mirror's source sequence");
+    if (got.ok()) source_sequence_ = keys::DecodeU64(sequence).value_or(0);
+    return {};  // no writer: Apply writes
+  }
   if (!options_.read_only) {
     writer_ = std::thread([this] { WriterLoop(); });
     syncer_ = std::thread([this] { SyncerLoop(); });
@@ -383,6 +365,7 @@ Result<AppendResult> RocksDbStore::Append(std::string_view stream, ExpectedVersi
                                           std::span<const EventData> events) {
   if (auto valid = ValidateAppend(stream, events); !valid.ok()) return valid.error();
   if (options_.read_only) return Error::Unavailable("the event log is open read-only");
+  if (mirror_) return Error::Unavailable("this is a copy of a log written elsewhere");
   PendingAppend pending{stream, expected, events};
   {
     std::lock_guard lock(queue_mu_);
@@ -763,6 +746,73 @@ Result<VerifyReport> RocksDbStore::Verify(std::uint64_t from, std::uint64_t to) 
   return report;
 }
 
+RocksDbMirror::Head RocksDbStore::CurrentHead() const {
+  std::lock_guard lock(apply_mu_);
+  return {head_position_, head_hash_, head_timestamp_, source_sequence_};
+}
+
+Result<void> RocksDbStore::Apply(std::uint64_t sequence, std::span<const std::string> envelopes) {
+  if (!mirror_) return Error::Internal("Apply is only for a mirror");
+  std::lock_guard lock(apply_mu_);
+  if (sequence <= source_sequence_) return {};  // delivered again
+  rocksdb::WriteBatch batch;
+  std::uint64_t position = head_position_;
+  Sha256Digest hash = head_hash_;
+  Micros timestamp = head_timestamp_;
+  std::unordered_map<std::string_view, std::uint64_t> versions;
+  std::string value;
+  for (const std::string& bytes : envelopes) {
+    ++position;
+    auto view = CheckedEnvelope(bytes, position);
+    if (!view.ok()) return view.error();
+    const std::string where = "event " + std::to_string(position) + " of source message " + std::to_string(sequence);
+    if (view->prev_hash() != std::string_view(reinterpret_cast<const char*>(hash.data()), hash.size())) {
+      return Error::Corruption(where + " does not link to the event before it", position);
+    }
+    std::uint64_t version;
+    if (auto it = versions.find(view->stream()); it != versions.end()) {
+      version = it->second;
+    } else {
+      auto current = CurrentVersion(view->stream());
+      if (!current.ok()) return current.error();
+      version = *current;
+    }
+    if (view->stream_version() != version + 1) {
+      return Error::Corruption(where + " does not carry its stream's next version", position);
+    }
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), event_ids_, ToSlice(view->id()), &value);
+    if (s.ok()) return Error::Corruption(where + " reuses an event id", position);
+    if (!s.IsNotFound()) return FromStatus(s, "cannot look up an event id");
+    const std::string log_key = keys::LogKey(position);
+    batch.Put(log_, log_key, bytes);
+    batch.Put(streams_, keys::StreamKey(view->stream(), view->stream_version()), log_key);
+    batch.Put(event_ids_, ToSlice(view->id()), log_key);
+    versions[view->stream()] = view->stream_version();
+    hash = Sha256(bytes);
+    timestamp = std::max(timestamp, view->timestamp());
+  }
+  std::string head = keys::EncodeU64(position);
+  head.append(reinterpret_cast<const char*>(hash.data()), hash.size());
+  batch.Put(meta_, keys::kHeadKey, head);
+  batch.Put(meta_, keys::kSourceSequenceKey, keys::EncodeU64(sequence));
+  rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &batch);
+  if (!s.ok()) return FromStatus(s, "cannot write the copy of the log");
+  stat_groups_++;
+  stat_events_ += position - head_position_;
+  head_position_ = position;
+  head_hash_ = hash;
+  head_timestamp_ = timestamp;
+  source_sequence_ = sequence;
+  if (version_cache_.size() > (1u << 20)) version_cache_.clear();  // bounded memory
+  for (auto& [stream, version] : versions) version_cache_[std::string(stream)] = version;
+  {
+    std::lock_guard wait_lock(wait_mu_);
+    committed_.store(position, std::memory_order_release);
+  }
+  wait_cv_.notify_all();
+  return {};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<EventStore>> OpenRocksDbStore(const RocksDbStoreOptions& options) {
@@ -773,6 +823,12 @@ Result<void> CompactRocksDbStore(const RocksDbStoreOptions& options) {
   RocksDbStore store(options, nullptr);
   if (auto opened = store.Open(); !opened.ok()) return opened.error();
   return store.CompactAll();
+}
+
+Result<std::unique_ptr<RocksDbMirror>> OpenRocksDbMirror(const RocksDbStoreOptions& options) {
+  auto store = std::make_unique<RocksDbStore>(options, nullptr, /*mirror=*/true);
+  if (auto opened = store->Open(); !opened.ok()) return opened.error();
+  return std::unique_ptr<RocksDbMirror>(std::move(store));
 }
 
 Result<std::unique_ptr<EventStore>> OpenRocksDbStoreWithEnv(const RocksDbStoreOptions& options,

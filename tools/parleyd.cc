@@ -7,22 +7,54 @@
 #include "api/router.h"
 #include "api/server.h"
 #include "eventstore/event_store.h"
+#include "eventstore/jetstream_store.h"
 #include "projections/all_projections.h"
 #include "projections/directory_projection.h"
 #include "projections/projector.h"
 #include "tools/flags.h"
 
+namespace {
+
+// The embedded RocksDB log under DATA/log, or with --store nats://... the
+// JetStream cluster, read through a local copy under DATA/jetstream.
+parley::Result<std::unique_ptr<parley::eventstore::EventStore>> OpenStore(const parley::tools::Flags& flags,
+                                                                          const std::string& data,
+                                                                          const parley::Clock& clock) {
+  using namespace parley::eventstore;
+  const std::string url = flags.Get("store", "");
+  if (url.empty() || url == "rocksdb") {
+    RocksDbStoreOptions options;
+    options.path = data + "/log";
+    options.clock = &clock;
+    return OpenRocksDbStore(options);
+  }
+  JetStreamStoreOptions options;
+  if (auto parsed = ParseJetStreamUrl(url, options); !parsed.ok()) return parsed.error();
+  options.unsafe_durability = flags.Has("unsafe-durability");
+  options.mirror_path = data + "/jetstream";
+  options.clock = &clock;
+  std::cerr << "parleyd: the event log is JetStream stream EV_" << options.partition << " on " << url
+            << std::endl;
+  return OpenJetStreamStore(options);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace parley;
-  tools::Flags flags(argc, argv, {"test-clock", "help"});
-  const std::set<std::string> known = {"data", "host",           "port",         "jwt-secret",   "test-clock",
-                                       "smtp", "mail-from",      "public-url",   "reply-domain", "threads",
-                                       "help", "max-upload-mib", "stream-buffer"};
+  tools::Flags flags(argc, argv, {"test-clock", "help", "unsafe-durability", "no-mailer"});
+  const std::set<std::string> known = {"data",          "host",          "port",         "jwt-secret",
+                                       "test-clock",    "smtp",          "mail-from",    "public-url",
+                                       "reply-domain",  "threads",       "help",         "max-upload-mib",
+                                       "stream-buffer", "store",         "unsafe-durability", "no-mailer"};
   if (flags.Has("help")) {
     std::cout << "usage: parleyd [--data DIR] [--host ADDR] [--port N] [--threads N] [--jwt-secret S] "
                  "[--test-clock] [--max-upload-mib N] [--stream-buffer EVENTS]\n"
                  "               [--smtp smtp[s]://[user:password@]host[:port]] [--mail-from ADDRESS]\n"
-                 "               [--public-url URL] [--reply-domain DOMAIN]\n";
+                 "               [--public-url URL] [--reply-domain DOMAIN]\n"
+                 "               [--store nats://host:port[,host:port...]?monitor=host:port,...[&replicas=N]"
+                 "[&partition=P00]]\n"
+                 "               [--unsafe-durability] [--no-mailer]\n";
     return 0;
   }
   if (std::string unknown = flags.Unknown(known); !unknown.empty()) {
@@ -54,10 +86,7 @@ int main(int argc, char** argv) {
   if (flags.Has("test-clock")) test_clock.emplace(SystemClock::Instance().Now());
   const Clock& clock = test_clock ? static_cast<const Clock&>(*test_clock) : SystemClock::Instance();
 
-  eventstore::RocksDbStoreOptions store_options;
-  store_options.path = data + "/log";
-  store_options.clock = &clock;
-  auto store = eventstore::OpenRocksDbStore(store_options);
+  auto store = OpenStore(flags, data, clock);
   if (!store.ok()) {
     std::cerr << "parleyd: " << store.error().message << "\n";
     return 1;
@@ -121,17 +150,23 @@ int main(int argc, char** argv) {
   }
   mailer_options.public_url =
       flags.Get("public-url", "http://" + server_options.host + ":" + std::to_string(*port));
-  mailer.emplace(**store, **models, projector, all.directory(), clock, **transport, reply_tokens,
-                 mailer_options);
-  services.mailer = &*mailer;
-  mailer_to_wake = &*mailer;
-  mailer->Start();
-  std::cerr << "parleyd: e-mail goes to " << (*transport)->Describe() << std::endl;
+  // --no-mailer: another parleyd on the same log sends the e-mails (one
+  // mailer per log, or each would deliver every mail).
+  if (!flags.Has("no-mailer")) {
+    mailer.emplace(**store, **models, projector, all.directory(), clock, **transport, reply_tokens,
+                   mailer_options);
+    services.mailer = &*mailer;
+    mailer_to_wake = &*mailer;
+    mailer->Start();
+    std::cerr << "parleyd: e-mail goes to " << (*transport)->Describe() << std::endl;
+  } else {
+    std::cerr << "parleyd: no mailer here (--no-mailer)" << std::endl;
+  }
   std::cout << "listening on " << server_options.host << ":" << *port << std::endl;
   server.Run();
   live.Stop();
   mailer_to_wake = nullptr;
-  mailer->Stop();
+  if (mailer) mailer->Stop();
   service.StopBulkJobs();
   projector.Stop();
   (*store)->Close();

@@ -1,5 +1,6 @@
 // The conformance suite of the EventStore interface: written once, run
-// against every backend (RocksDB now; NATS JetStream later adds a factory).
+// against every backend: RocksDB, and NATS JetStream on a real nats-server
+// (one node, started for this program; each test gets its own partition).
 #include "eventstore/event_store.h"
 
 #include <gtest/gtest.h>
@@ -10,6 +11,8 @@
 
 #include "common/sha256.h"
 #include "eventstore/envelope.h"
+#include "eventstore/jetstream_store.h"
+#include "tests/testing/nats_cluster.h"
 #include "tests/testing/events.h"
 #include "tests/testing/temp_dir.h"
 
@@ -34,6 +37,25 @@ std::unique_ptr<EventStore> OpenRocks(const std::string& dir, const Clock* clock
   options.path = dir;
   options.clock = clock;
   auto store = OpenRocksDbStore(options);
+  if (!store.ok()) throw std::runtime_error(store.error().message);
+  return std::move(*store);
+}
+
+testing::NatsCluster& TestNats() {
+  static testing::NatsCluster cluster(1);
+  return cluster;
+}
+
+// The partition follows the directory, so reopening a directory reopens its log.
+std::unique_ptr<EventStore> OpenJetStream(const std::string& dir, const Clock* clock) {
+  JetStreamStoreOptions options;
+  options.servers = TestNats().ServerUrls();
+  options.monitors = TestNats().Monitors();
+  options.replicas = 1;
+  options.partition = "T" + std::to_string(std::hash<std::string>()(dir));
+  options.mirror_path = dir;
+  options.clock = clock;
+  auto store = OpenJetStreamStore(options);
   if (!store.ok()) throw std::runtime_error(store.error().message);
   return std::move(*store);
 }
@@ -374,8 +396,24 @@ TEST_P(EventStoreConformanceTest, HashChainVerifies) {
             std::string_view(reinterpret_cast<const char*>(digest.data()), 32));
 }
 
+TEST_P(EventStoreConformanceTest, ReopenedStoreHasEverythingAndGoesOn) {
+  MustAppend("s-a", ExpectedVersion::NoStream(), MakeEvents(3));
+  MustAppend("s-b", ExpectedVersion::Any(), MakeEvents(2));
+  store_->Close();
+  store_.reset();
+  store_ = GetParam().open(dir_.str("log"), &clock_);
+  EXPECT_EQ(store_->LastPosition(), 5u);
+  EXPECT_EQ(*store_->StreamVersion("s-a"), 3u);
+  auto next = MustAppend("s-a", ExpectedVersion::Exactly(3), MakeEvents(1));
+  EXPECT_EQ(next.position, 6u);
+  EXPECT_EQ(next.stream_version, 4u);
+  auto verified = store_->Verify(1, kEndOfStream);
+  ASSERT_TRUE(verified.ok()) << verified.error().message;
+  EXPECT_EQ(verified->checked, 6u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, EventStoreConformanceTest,
-                         ::testing::Values(Backend{"RocksDb", OpenRocks}),
+                         ::testing::Values(Backend{"RocksDb", OpenRocks}, Backend{"JetStream", OpenJetStream}),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace

@@ -37,9 +37,9 @@
 #include <thread>
 #include <vector>
 
+#include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
 
-extern char** environ;
 
 namespace parley::testing {
 
@@ -141,11 +141,7 @@ class SmtpServer {
   // Takes the server down (connections are then refused); what it received stays.
   void Stop() {
     if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    if (!Reap(std::chrono::seconds(5))) {
-      kill(pid_, SIGKILL);
-      Reap(std::chrono::seconds(5));
-    }
+    Terminate(pid_, std::chrono::seconds(5));
     pid_ = -1;
   }
   // Brings it back on the same port; throws if it cannot.
@@ -209,49 +205,13 @@ class SmtpServer {
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
 
-  static int PickFreePort() {
-    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) throw std::runtime_error("socket failed");
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      close(fd);
-      throw std::runtime_error("cannot pick a free port");
-    }
-    close(fd);
-    return ntohs(addr.sin_port);
-  }
-
   // Starts the process and waits (≤ 10 s) for its 220 greeting; false if it
   // exited first (e.g. the port was taken).
   bool Launch() {
     std::vector<std::string> args = {"/usr/bin/python3",    script(),  "127.0.0.1",
                                      std::to_string(port_), maildir(), options_.user,
                                      options_.password};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const std::string log = dir_.str("server.log");
-    const int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (log_fd < 0) throw std::runtime_error("cannot open " + log);
-    const pid_t parent = getpid();
-    // Like SpawnWithStdoutPipe (child_process.h), but its output goes to a
-    // log file: nobody drains a pipe while the server runs.
-    const pid_t pid = fork();
-    if (pid == 0) {
-      // The server dies with the test, even one that aborts.
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (getppid() != parent) _exit(127);
-      dup2(log_fd, STDOUT_FILENO);
-      dup2(log_fd, STDERR_FILENO);
-      execve(argv[0], argv.data(), environ);
-      _exit(127);
-    }
-    close(log_fd);
-    if (pid < 0) throw std::runtime_error("fork failed");
+    const pid_t pid = SpawnLogged(std::move(args), dir_.str("server.log"));
     pid_ = pid;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (std::chrono::steady_clock::now() < deadline) {
@@ -287,17 +247,6 @@ class SmtpServer {
     }
     close(fd);
     return ok;
-  }
-
-  bool Reap(std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (true) {
-      int status = 0;
-      const pid_t r = waitpid(pid_, &status, WNOHANG);
-      if (r == pid_ || r < 0) return true;
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
   }
 
   Options options_;

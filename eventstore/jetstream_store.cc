@@ -1,0 +1,662 @@
+// The NATS JetStream backend of the event store (see JETSTREAM.md).
+//
+// Writes: one JetStream message per append, holding its envelopes, already
+// numbered with their global positions and linked by their hashes. The
+// message is published with Nats-Expected-Last-Sequence = the last message
+// this process has applied, so JetStream accepts it only if nothing was
+// written since: the version checks, positions and hash chain computed
+// from the local copy are then exactly right. Nats-Msg-Id (the append's
+// first event id) lets JetStream drop a message sent again after a lost
+// acknowledgement. Reads: an ordered consumer feeds every message into a
+// local RocksDB copy (RocksDbMirror), which serves all reads; an append
+// returns once the copy holds it, so a caller reads its own writes.
+#include "eventstore/jetstream_store.h"
+
+#include <curl/curl.h>
+#include <nats/nats.h>
+#include <pthread.h>
+
+#include <boost/json.hpp>
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include "eventstore/envelope.h"
+#include "eventstore/rocksdb_store.h"
+
+namespace parley::eventstore {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::string_view kMessageMagic = "PJS1";  // then (u32 length, envelope)...
+constexpr std::int64_t kDuplicateWindowNanos = 2LL * 60 * 1'000'000'000;  // JetStream's default
+
+std::string NatsText(natsStatus s) {
+  std::string text = natsStatus_GetText(s);
+  const char* last = nats_GetLastError(nullptr);
+  if (last != nullptr && *last != '\0' && text != last) text += std::string(": ") + last;
+  return text;
+}
+
+void PutU32(std::string& out, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+}
+
+std::string EncodeMessage(const std::vector<std::string>& envelopes) {
+  std::string out(kMessageMagic);
+  for (const std::string& e : envelopes) {
+    PutU32(out, static_cast<std::uint32_t>(e.size()));
+    out += e;
+  }
+  return out;
+}
+
+// The envelopes of a message, each copied into its own (aligned) string.
+Result<std::vector<std::string>> DecodeMessage(std::string_view data, std::uint64_t sequence) {
+  std::vector<std::string> envelopes;
+  if (data.empty()) return envelopes;  // the partition's first, empty message
+  auto bad = [&] {
+    return Error::Corruption("JetStream message " + std::to_string(sequence) + " is not a Parley message", 0);
+  };
+  if (data.substr(0, kMessageMagic.size()) != kMessageMagic) return bad();
+  data.remove_prefix(kMessageMagic.size());
+  while (!data.empty()) {
+    if (data.size() < 4) return bad();
+    std::uint32_t size = 0;
+    for (int i = 3; i >= 0; --i) size = (size << 8) | static_cast<unsigned char>(data[i]);
+    data.remove_prefix(4);
+    if (size > data.size()) return bad();
+    envelopes.emplace_back(data.substr(0, size));
+    data.remove_prefix(size);
+  }
+  return envelopes;
+}
+
+// Reads a server's /varz: its version and whether JetStream syncs always.
+Result<void> CheckServer(const std::string& monitor) {
+  CURL* curl = curl_easy_init();
+  if (curl == nullptr) return Error::Internal("cannot start libcurl");
+  std::string body;
+  const std::string url = "http://" + monitor + "/varz";
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, +[](char* p, size_t size, size_t n, void* out) {
+    static_cast<std::string*>(out)->append(p, size * n);
+    return size * n;
+  });
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  const CURLcode rc = curl_easy_perform(curl);
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup(curl);
+  if (rc != CURLE_OK || status != 200) {
+    return Error::Unavailable("cannot read " + url + ": " + curl_easy_strerror(rc));
+  }
+  boost::system::error_code ec;
+  boost::json::value varz = boost::json::parse(body, ec);
+  if (ec || !varz.is_object()) return Error::Unavailable(url + " did not answer JSON");
+  const auto* version = varz.as_object().if_contains("version");
+  int major = 0, minor = 0;
+  if (version != nullptr && version->is_string()) {
+    std::string_view v = version->as_string();
+    auto [p, e1] = std::from_chars(v.data(), v.data() + v.size(), major);
+    if (e1 == std::errc() && p < v.data() + v.size() && *p == '.') {
+      std::from_chars(p + 1, v.data() + v.size(), minor);
+    }
+  }
+  if (major < 2 || (major == 2 && minor < 10)) {
+    return Error::InvalidArgument("the NATS server at " + monitor + " is older than 2.10 (" +
+                                  (version != nullptr ? boost::json::serialize(*version) : "unknown") +
+                                  "); 2.9 loses or duplicates writes on replicated streams");
+  }
+  const boost::json::value* always = nullptr;
+  if (const auto* js = varz.as_object().if_contains("jetstream"); js != nullptr && js->is_object()) {
+    if (const auto* config = js->as_object().if_contains("config"); config != nullptr && config->is_object()) {
+      always = config->as_object().if_contains("sync_always");
+    }
+  }
+  if (always == nullptr || !always->is_bool() || !always->as_bool()) {
+    return Error::InvalidArgument("the NATS server at " + monitor +
+                                  " does not sync each write before acknowledging it; set "
+                                  "jetstream { sync_interval: always } or start with --unsafe-durability");
+  }
+  return {};
+}
+
+class JetStreamStore final : public EventStore {
+ public:
+  explicit JetStreamStore(const JetStreamStoreOptions& options)
+      : options_(options),
+        stream_name_("EV_" + options.partition),
+        subject_prefix_("ev." + options.partition + "."),
+        first_subject_(subject_prefix_ + "genesis") {}
+  ~JetStreamStore() override { Close(); }
+
+  Result<void> Open();
+
+  Result<AppendResult> Append(std::string_view stream, ExpectedVersion expected,
+                              std::span<const EventData> events) override;
+  Result<std::optional<RecordedEvent>> FindEvent(std::string_view event_id) override {
+    return mirror_->FindEvent(event_id);
+  }
+  Result<std::uint64_t> StreamVersion(std::string_view stream) override { return mirror_->StreamVersion(stream); }
+  Result<std::vector<RecordedEvent>> ReadStream(std::string_view stream, std::uint64_t from, Direction direction,
+                                                std::size_t max_count) override {
+    return mirror_->ReadStream(stream, from, direction, max_count);
+  }
+  Result<ReadAllPage> ReadAll(std::uint64_t from, std::size_t max_count) override {
+    return mirror_->ReadAll(from, max_count);
+  }
+  Result<std::uint64_t> ForEach(std::uint64_t from, std::uint64_t to,
+                                const std::function<bool(const EventView&)>& visit) override {
+    return mirror_->ForEach(from, to, visit);
+  }
+  std::uint64_t LastPosition() const override { return mirror_->LastPosition(); }
+  bool WaitForPosition(std::uint64_t position, std::chrono::milliseconds timeout) override {
+    return mirror_->WaitForPosition(position, timeout);
+  }
+  Result<VerifyReport> Verify(std::uint64_t from, std::uint64_t to) override { return mirror_->Verify(from, to); }
+  StoreStats Stats() const override {
+    return {stat_messages_.load(), stat_messages_.load(), stat_appends_.load(), stat_events_.load(), 0};
+  }
+  void Close() override;
+
+ private:
+  enum class Outcome { kStored, kDuplicate, kWrongLastSequence, kUnknown, kRefused };
+  struct Published {
+    Outcome outcome;
+    std::uint64_t sequence = 0;
+    std::string why;
+  };
+
+  Result<void> EnsureStream();
+  Result<std::uint64_t> LastSequence();
+  Result<void> Subscribe();
+  void FollowLoop();
+  Published Publish(const std::string& subject, const std::string& msg_id, const std::string& payload,
+                    std::uint64_t expect_last_sequence, bool expect_no_message);
+  // Blocks until the copy has applied `sequence`, the deadline, or close.
+  bool WaitApplied(std::uint64_t sequence, Clock::time_point deadline);
+  // The first append's result if every event of this one is stored already.
+  Result<std::optional<AppendResult>> FindRetry(std::string_view stream, std::span<const EventData> events);
+  void Fail(const std::string& why);
+
+  const JetStreamStoreOptions options_;
+  const std::string stream_name_;
+  const std::string subject_prefix_;
+  const std::string first_subject_;
+  natsConnection* nc_ = nullptr;
+  jsCtx* js_ = nullptr;
+  natsSubscription* sub_ = nullptr;  // owned by the follower once it runs
+  std::unique_ptr<RocksDbMirror> mirror_;
+  std::thread follower_;
+  std::atomic<bool> closing_{false};
+  bool closed_ = false;
+
+  // One append at a time: each builds on the last. Timed, so that appends
+  // queued behind a stalled one give up at their own deadline, not after it.
+  std::timed_mutex append_mu_;
+
+  std::mutex applied_mu_;
+  std::condition_variable applied_cv_;
+  std::string failure_;  // guarded by applied_mu_; set: the copy stopped
+
+  std::atomic<std::uint64_t> stat_messages_{0}, stat_appends_{0}, stat_events_{0};
+};
+
+Result<void> JetStreamStore::Open() {
+  if (options_.servers.empty()) return Error::InvalidArgument("no NATS server given");
+  if (options_.mirror_path.empty()) return Error::InvalidArgument("the JetStream store needs a local directory");
+  if (!options_.unsafe_durability) {
+    if (options_.monitors.empty()) {
+      return Error::InvalidArgument(
+          "give each NATS server's monitoring address (?monitor=host:port,...) so that Parley can check its "
+          "version and that it syncs every write, or start with --unsafe-durability");
+    }
+    for (const std::string& monitor : options_.monitors) {
+      if (auto checked = CheckServer(monitor); !checked.ok()) return checked;
+    }
+  }
+
+  natsOptions* opts = nullptr;
+  if (natsStatus s = natsOptions_Create(&opts); s != NATS_OK) return Error::Internal(NatsText(s));
+  std::vector<const char*> urls;
+  for (const std::string& url : options_.servers) urls.push_back(url.c_str());
+  natsOptions_SetServers(opts, urls.data(), static_cast<int>(urls.size()));
+  natsOptions_SetMaxReconnect(opts, -1);  // a cluster comes back: keep trying
+  natsOptions_SetReconnectWait(opts, 100);
+  natsOptions_SetTimeout(opts, 2000);
+  natsStatus s = natsConnection_Connect(&nc_, opts);
+  natsOptions_Destroy(opts);
+  if (s != NATS_OK) return Error::Unavailable("cannot connect to NATS: " + NatsText(s));
+
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.Wait = options_.publish_timeout.count();
+  if (s = natsConnection_JetStream(&js_, nc_, &jo); s != NATS_OK) {
+    return Error::Unavailable("JetStream is not available: " + NatsText(s));
+  }
+  // A cluster that is starting may still be electing its leaders: keep
+  // trying for a while before giving up.
+  for (const auto until = Clock::now() + std::chrono::seconds(30);;) {
+    auto ensured = EnsureStream();
+    if (ensured.ok()) break;
+    if (ensured.error().code != ErrorCode::kUnavailable || Clock::now() >= until) return ensured;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+
+  RocksDbStoreOptions local;
+  local.path = options_.mirror_path;
+  local.clock = options_.clock;
+  auto mirror = OpenRocksDbMirror(local);
+  if (!mirror.ok()) return mirror.error();
+  mirror_ = std::move(*mirror);
+
+  // Catch up before serving, so a restarted process answers what it wrote.
+  auto last = LastSequence();
+  if (!last.ok()) return last.error();
+  if (mirror_->CurrentHead().sequence > *last) {
+    return Error::Corruption("the local copy " + options_.mirror_path + " is ahead of stream " + stream_name_ +
+                                 ": it belongs to another log; remove it to rebuild it",
+                             0);
+  }
+  if (auto subscribed = Subscribe(); !subscribed.ok()) return subscribed;
+  follower_ = std::thread([this] { FollowLoop(); });
+  if (!WaitApplied(*last, Clock::now() + std::chrono::minutes(10))) {
+    return Error::Unavailable("the local copy did not catch up with stream " + stream_name_);
+  }
+  return {};
+}
+
+Result<void> JetStreamStore::EnsureStream() {
+  jsStreamInfo* info = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetStreamInfo(&info, js_, stream_name_.c_str(), nullptr, &code);
+  if (s == NATS_NOT_FOUND || code == JSStreamNotFoundErr) {
+    jsStreamConfig config;
+    jsStreamConfig_Init(&config);
+    const std::string subjects = subject_prefix_ + ">";
+    const char* subject_list[] = {subjects.c_str()};
+    config.Name = stream_name_.c_str();
+    config.Subjects = subject_list;
+    config.SubjectsLen = 1;
+    config.Storage = js_FileStorage;
+    config.Replicas = options_.replicas;
+    config.DenyDelete = true;
+    config.DenyPurge = true;
+    config.Duplicates = kDuplicateWindowNanos;
+    config.AllowDirect = true;
+    s = js_AddStream(&info, js_, &config, nullptr, &code);
+    if (s != NATS_OK) {
+      // Another process may have created it at the same moment.
+      s = js_GetStreamInfo(&info, js_, stream_name_.c_str(), nullptr, &code);
+    }
+  }
+  if (s != NATS_OK) return Error::Unavailable("cannot create or read stream " + stream_name_ + ": " + NatsText(s));
+  const bool file = info->Config->Storage == js_FileStorage;
+  const bool deny_delete = info->Config->DenyDelete;
+  const std::uint64_t last = info->State.LastSeq;
+  jsStreamInfo_Destroy(info);
+  if (!file || !deny_delete) {
+    return Error::InvalidArgument("stream " + stream_name_ + " exists without file storage and DenyDelete");
+  }
+  if (last == 0) {
+    // An empty first message: from then on every append expects a last
+    // sequence, which JetStream cannot express for an empty stream.
+    Published first = Publish(first_subject_, "genesis-" + options_.partition, "", 0, true);
+    if (first.outcome == Outcome::kUnknown || first.outcome == Outcome::kRefused) {
+      return Error::Unavailable("cannot write the first message of " + stream_name_ + ": " + first.why);
+    }
+  }
+  return {};
+}
+
+Result<std::uint64_t> JetStreamStore::LastSequence() {
+  jsStreamInfo* info = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetStreamInfo(&info, js_, stream_name_.c_str(), nullptr, &code);
+  if (s != NATS_OK) return Error::Unavailable("cannot read stream " + stream_name_ + ": " + NatsText(s));
+  const std::uint64_t last = info->State.LastSeq;
+  jsStreamInfo_Destroy(info);
+  return last;
+}
+
+Result<void> JetStreamStore::Subscribe() {
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  so.Stream = stream_name_.c_str();
+  so.Ordered = true;
+  // Heartbeats every 500 ms: a consumer lost with a killed server is noticed
+  // and made again within about a second, not the default 10 s.
+  so.Config.Heartbeat = 500'000'000;
+  so.Config.DeliverPolicy = js_DeliverByStartSequence;
+  so.Config.OptStartSeq = mirror_->CurrentHead().sequence + 1;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  const std::string subjects = subject_prefix_ + ">";
+  natsStatus s = js_SubscribeSync(&sub_, js_, subjects.c_str(), nullptr, &so, &code);
+  if (s != NATS_OK) return Error::Unavailable("cannot follow stream " + stream_name_ + ": " + NatsText(s));
+  return {};
+}
+
+void JetStreamStore::FollowLoop() {
+  pthread_setname_np(pthread_self(), "parley-follow");
+  while (!closing_) {
+    natsMsg* msg = nullptr;
+    natsStatus s = natsSubscription_NextMsg(&msg, sub_, 100);
+    if (s == NATS_TIMEOUT) continue;
+    if (s != NATS_OK) {
+      if (closing_) break;
+      // A lost connection: the ordered consumer resumes by itself; a
+      // subscription that ended is made again from the copy's head.
+      if (s == NATS_INVALID_SUBSCRIPTION || s == NATS_CONNECTION_CLOSED) {
+        natsSubscription_Destroy(sub_);
+        sub_ = nullptr;
+        while (!closing_ && !Subscribe().ok()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      continue;
+    }
+    jsMsgMetaData* meta = nullptr;
+    if (natsMsg_GetMetaData(&meta, msg) != NATS_OK) {
+      natsMsg_Destroy(msg);
+      continue;  // a control message, not a stored one
+    }
+    const std::uint64_t sequence = meta->Sequence.Stream;
+    jsMsgMetaData_Destroy(meta);
+    auto envelopes = DecodeMessage(
+        std::string_view(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg))), sequence);
+    natsMsg_Destroy(msg);
+    Result<void> applied = envelopes.ok() ? mirror_->Apply(sequence, *envelopes) : Result<void>(envelopes.error());
+    if (!applied.ok()) {
+      Fail("the copy of stream " + stream_name_ + " stopped at message " + std::to_string(sequence) + ": " +
+           applied.error().message);
+      break;
+    }
+    {
+      std::lock_guard lock(applied_mu_);
+    }
+    applied_cv_.notify_all();
+  }
+}
+
+void JetStreamStore::Fail(const std::string& why) {
+  {
+    std::lock_guard lock(applied_mu_);
+    if (failure_.empty()) failure_ = why;
+  }
+  std::fprintf(stderr, "parley: %s\n", why.c_str());
+  applied_cv_.notify_all();
+}
+
+bool JetStreamStore::WaitApplied(std::uint64_t sequence, Clock::time_point deadline) {
+  std::unique_lock lock(applied_mu_);
+  return applied_cv_.wait_until(lock, deadline, [&] {
+    return mirror_->CurrentHead().sequence >= sequence || closing_ || !failure_.empty();
+  }) && mirror_->CurrentHead().sequence >= sequence;
+}
+
+JetStreamStore::Published JetStreamStore::Publish(const std::string& subject, const std::string& msg_id,
+                                                  const std::string& payload, std::uint64_t expect_last_sequence,
+                                                  bool expect_no_message) {
+  natsMsg* msg = nullptr;
+  natsStatus s =
+      natsMsg_Create(&msg, subject.c_str(), nullptr, payload.data(), static_cast<int>(payload.size()));
+  if (s != NATS_OK) return {Outcome::kRefused, 0, NatsText(s)};
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MsgId = msg_id.c_str();
+  po.ExpectLastSeq = expect_last_sequence;
+  po.ExpectNoMessage = expect_no_message;
+  po.MaxWait = options_.publish_timeout.count();
+  jsPubAck* ack = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  s = js_PublishMsg(&ack, js_, msg, &po, &code);
+  natsMsg_Destroy(msg);
+  if (s == NATS_OK) {
+    Published p{ack->Duplicate ? Outcome::kDuplicate : Outcome::kStored, ack->Sequence, ""};
+    jsPubAck_Destroy(ack);
+    return p;
+  }
+  if (code == JSStreamWrongLastSequenceErr) return {Outcome::kWrongLastSequence, 0, NatsText(s)};
+  if (s == NATS_MAX_PAYLOAD) return {Outcome::kRefused, 0, "larger than the NATS servers' max_payload"};
+  // A timeout, no responders, a lost connection, no quorum: the message
+  // may or may not be stored.
+  return {Outcome::kUnknown, 0, NatsText(s)};
+}
+
+Result<std::optional<AppendResult>> JetStreamStore::FindRetry(std::string_view stream,
+                                                              std::span<const EventData> events) {
+  std::size_t found = 0;
+  std::optional<AppendResult> last;
+  for (const EventData& event : events) {
+    auto stored = mirror_->FindEvent(event.id);
+    if (!stored.ok()) return stored.error();
+    if (!stored->has_value()) continue;
+    const RecordedEvent& e = **stored;
+    if (e.stream() != stream) {
+      return Error::InvalidArgument("event id " + event.id + " is already used in another stream");
+    }
+    if (last && e.position() != last->position + 1) {
+      return Error::InvalidArgument("event id " + event.id + " was stored by a different append");
+    }
+    ++found;
+    last = AppendResult{e.stream_version(), e.position(), true};
+  }
+  if (found == 0) return std::optional<AppendResult>();
+  if (found != events.size()) {
+    return Error::InvalidArgument("some of these event ids are already stored and some are not");
+  }
+  return last;
+}
+
+Result<AppendResult> JetStreamStore::Append(std::string_view stream, ExpectedVersion expected,
+                                            std::span<const EventData> events) {
+  if (auto valid = ValidateAppend(stream, events); !valid.ok()) return valid.error();
+  const auto deadline = Clock::now() + options_.give_up_after;
+  std::unique_lock lock(append_mu_, deadline);
+  if (!lock.owns_lock()) {
+    return Error::Unavailable("the JetStream cluster has not acknowledged earlier appends; retry with the same ids");
+  }
+  if (closing_) return Error::Unavailable("the event log is closed");
+  const std::string subject = subject_prefix_ + "e." + SubjectToken(stream);
+  std::uint64_t our_position = 0;  // set once a message of ours may be stored
+  for (;;) {
+    {
+      std::lock_guard applied(applied_mu_);
+      if (!failure_.empty()) return Error::Unavailable(failure_);
+    }
+    const RocksDbMirror::Head head = mirror_->CurrentHead();
+    auto retry = FindRetry(stream, events);
+    if (!retry.ok()) return retry.error();
+    if (retry->has_value()) {
+      AppendResult result = **retry;
+      // Our own message, stored by a send whose acknowledgement was lost.
+      if (result.position == our_position) result.deduplicated = false;
+      return result;
+    }
+    auto version = mirror_->StreamVersion(stream);
+    if (!version.ok()) return version.error();
+    if (!expected.Matches(*version)) {
+      return Error::Conflict("stream " + std::string(stream) + " is at version " + std::to_string(*version) +
+                                 ", expected " + expected.ToString(),
+                             *version);
+    }
+    std::vector<std::string> envelopes;
+    envelopes.reserve(events.size());
+    Sha256Digest hash = head.hash;
+    const Micros now = std::max(options_.clock->Now(), head.timestamp);
+    std::uint64_t position = head.position;
+    std::uint64_t stream_version = *version;
+    for (const EventData& event : events) {
+      envelopes.push_back(EncodeEnvelope(event, {stream, ++stream_version, ++position, now, &hash}));
+      hash = Sha256(envelopes.back());
+    }
+    const std::string payload = EncodeMessage(envelopes);
+    if (payload.size() > static_cast<std::size_t>(natsConnection_GetMaxPayload(nc_))) {
+      return Error::TooLarge("this append is larger than the NATS servers' max_payload");
+    }
+
+    // The message id names this append and the head it was built on: a
+    // resend after a lost acknowledgement is dropped as a duplicate, while a
+    // message rebuilt on a newer head gets a new id. nats-server 2.10 keeps
+    // the id of a proposal that failed its sequence check "in flight" for
+    // the whole duplicate window, so one id per head keeps appends moving.
+    const std::string msg_id = SubjectToken(events.front().id) + "." + std::to_string(head.sequence);
+
+    // Send the same message until its outcome is known.
+    bool rebuild = false;
+    while (!rebuild) {
+      if (Clock::now() >= deadline || closing_) {
+        return Error::Unavailable(
+            "the JetStream cluster did not acknowledge the append in time; it may still be stored: retry with "
+            "the same ids");
+      }
+      Published p = Publish(subject, msg_id, payload, head.sequence, false);
+      switch (p.outcome) {
+        case Outcome::kStored:
+          stat_messages_++;
+          stat_appends_++;
+          stat_events_ += events.size();
+          if (!WaitApplied(p.sequence, deadline + std::chrono::seconds(5))) {
+            return Error::Unavailable("appended, but the local copy did not catch up; retry with the same ids");
+          }
+          return AppendResult{stream_version, position, false};
+        case Outcome::kDuplicate:
+          our_position = position;
+          if (p.sequence != 0) {  // stored by an earlier send: found as a retry above
+            if (!WaitApplied(p.sequence, deadline)) return Error::Unavailable("the local copy did not catch up");
+            rebuild = true;
+            break;
+          }
+          [[fallthrough]];  // sequence 0: an earlier send is still in flight
+        case Outcome::kWrongLastSequence:
+        case Outcome::kUnknown: {
+          // Unknown (a timeout, no quorum, a lost connection): the message
+          // may be stored. Once the log has moved past our head, catch up
+          // and decide again, which finds our events if they are there;
+          // until then send the same message again.
+          if (p.outcome == Outcome::kUnknown) our_position = position;
+          auto last = LastSequence();
+          if (last.ok() && *last > head.sequence) {
+            if (!WaitApplied(*last, deadline)) return Error::Unavailable("the local copy did not catch up");
+            rebuild = true;
+          } else {
+            std::this_thread::sleep_for(std::chrono::milliseconds(p.outcome == Outcome::kUnknown ? 50 : 20));
+          }
+          break;
+        }
+        case Outcome::kRefused:
+          return Error::TooLarge(p.why);
+      }
+    }
+    if (Clock::now() >= deadline) {
+      return Error::Unavailable("the append kept meeting concurrent writes; retry with the same ids");
+    }
+  }
+}
+
+void JetStreamStore::Close() {
+  if (closed_) return;
+  closed_ = true;
+  {
+    std::lock_guard lock(applied_mu_);
+    closing_ = true;
+  }
+  applied_cv_.notify_all();
+  if (follower_.joinable()) follower_.join();
+  {
+    std::lock_guard lock(append_mu_);  // let a running append finish
+  }
+  if (sub_ != nullptr) natsSubscription_Destroy(sub_);
+  sub_ = nullptr;
+  if (js_ != nullptr) jsCtx_Destroy(js_);
+  js_ = nullptr;
+  if (nc_ != nullptr) natsConnection_Destroy(nc_);
+  nc_ = nullptr;
+  if (mirror_) mirror_->Close();
+}
+
+std::vector<std::string> SplitList(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    const std::size_t comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    if (!item.empty()) out.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string SubjectToken(std::string_view id) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(id.size());
+  for (unsigned char c : id) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xF]);
+    }
+  }
+  return out;
+}
+
+Result<void> ParseJetStreamUrl(std::string_view url, JetStreamStoreOptions& options) {
+  constexpr std::string_view kScheme = "nats://";
+  if (url.substr(0, kScheme.size()) != kScheme) return Error::InvalidArgument("a NATS store URL starts with nats://");
+  url.remove_prefix(kScheme.size());
+  const std::size_t question = url.find('?');
+  std::string_view hosts = url.substr(0, question);
+  options.servers.clear();
+  for (const std::string& host : SplitList(hosts)) options.servers.push_back(std::string(kScheme) + host);
+  if (options.servers.empty()) return Error::InvalidArgument("the NATS store URL names no server");
+  if (question == std::string_view::npos) return {};
+  std::string_view query = url.substr(question + 1);
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    const std::size_t eq = pair.find('=');
+    std::string_view key = pair.substr(0, eq);
+    std::string_view value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    if (key == "replicas") {
+      int replicas = 0;
+      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), replicas);
+      if (ec != std::errc() || p != value.data() + value.size() || replicas < 1 || replicas > 5) {
+        return Error::InvalidArgument("replicas must be 1 to 5");
+      }
+      options.replicas = replicas;
+    } else if (key == "monitor") {
+      options.monitors = SplitList(value);
+    } else if (key == "partition") {
+      if (value.empty() || SubjectToken(value) != value) {
+        return Error::InvalidArgument("a partition name holds only letters, digits, _ and -");
+      }
+      options.partition = std::string(value);
+    } else {
+      return Error::InvalidArgument("unknown NATS store option " + std::string(key));
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
+Result<std::unique_ptr<EventStore>> OpenJetStreamStore(const JetStreamStoreOptions& options) {
+  auto store = std::make_unique<JetStreamStore>(options);
+  if (auto opened = store->Open(); !opened.ok()) return opened.error();
+  return std::unique_ptr<EventStore>(std::move(store));
+}
+
+}  // namespace parley::eventstore

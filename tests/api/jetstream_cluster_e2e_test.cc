@@ -1,0 +1,332 @@
+// parleyd on a 3-node NATS JetStream cluster on 127.0.0.1 (the test starts
+// and kills the servers by PID), driven over real HTTP: two parleyd on one
+// cluster give the same answers; kill -9 of the stream's leader and then of
+// a follower under concurrent writers loses no acknowledged message and
+// duplicates none; with 1 node of 3, writes answer 503 and reads still answer.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "tests/testing/http_client.h"
+#include "tests/testing/nats_cluster.h"
+#include "tests/testing/parleyd_process.h"
+#include "tests/testing/temp_dir.h"
+#include "tests/testing/tokens.h"
+
+namespace parley {
+namespace {
+
+namespace http = boost::beast::http;
+namespace json = boost::json;
+using Steady = std::chrono::steady_clock;
+
+constexpr const char* kStream = "EV_P00";
+
+testing::HttpResponse Call(testing::HttpClient& client, http::verb verb, const std::string& path,
+                           const std::string& body, const std::string& token,
+                           const std::string& idempotency_key = "") {
+  auto headers = testing::Bearer(token);
+  if (!body.empty()) headers["Content-Type"] = "application/json";
+  if (!idempotency_key.empty()) headers["Idempotency-Key"] = idempotency_key;
+  return client.Request(verb, path, body, headers);
+}
+
+// A firm with one manager and one client in dossier d-1.
+void MakeFirm(testing::HttpClient& client) {
+  const std::pair<const char*, const char*> puts[] = {
+      {"/v1/admin/firms/f1", R"({"name":"Cabinet Dupont","default_language":"fr"})"},
+      {"/v1/admin/firms/f1/users/u-cmc",
+       R"({"kind":"staff","name":"Claire Martin","email":"c@d.example","role":"chef_mission_comptable"})"},
+      {"/v1/admin/firms/f1/users/u-c1", R"({"kind":"client","name":"Anne Moreau","email":"a@b.example"})"},
+      {"/v1/admin/firms/f1/dossiers/d-1",
+       R"({"name":"Boulangerie Moreau","clients":[{"user":"u-c1"}],"staff":["u-cmc"]})"},
+  };
+  for (const auto& [path, body] : puts) {
+    auto r = Call(client, http::verb::put, path, body, testing::PlatformToken());
+    ASSERT_TRUE(r.status == 200 || r.status == 201) << path << ": " << r.status << " " << r.body;
+  }
+}
+
+std::string StartConversation(testing::HttpClient& client) {
+  auto r = Call(client, http::verb::post, "/v1/dossiers/d-1/conversations",
+                R"({"subject":"Pièces du T4","body":"Bonjour, voici la liste."})", testing::UserToken("u-cmc", "f1"));
+  EXPECT_EQ(r.status, 201u) << r.body;
+  return r.status == 201 ? std::string(r.json().at("id").as_string()) : "";
+}
+
+// The bodies of a conversation's messages, as `port`'s parleyd serves them.
+std::vector<std::string> Bodies(unsigned short port, const std::string& conversation) {
+  testing::HttpClient client(port);
+  auto r = client.Get("/v1/conversations/" + conversation, testing::Bearer(testing::UserToken("u-cmc", "f1")));
+  EXPECT_EQ(r.status, 200u) << r.body;
+  std::vector<std::string> out;
+  if (r.status != 200) return out;
+  const json::value thread = r.json();
+  for (const auto& m : thread.at("messages").as_array()) out.emplace_back(m.at("body").as_string());
+  return out;
+}
+
+std::vector<std::string> ParleydFlags(const testing::NatsCluster& cluster) {
+  return {"--store", cluster.StoreUrl(), "--threads", "4"};
+}
+
+TEST(JetStreamCluster, TwoServersOnOneClusterServeTheSameFirmAndEachReadsItsOwnWrites) {
+  testing::NatsCluster cluster(3);
+  testing::TempDir dir;
+  testing::ParleydProcess a(dir.str("a"), ParleydFlags(cluster));
+  testing::ParleydProcess b(dir.str("b"), ParleydFlags(cluster));
+  testing::HttpClient on_a(a.port()), on_b(b.port());
+  MakeFirm(on_a);
+  const std::string conversation = StartConversation(on_a);
+  ASSERT_FALSE(conversation.empty());
+
+  // B follows the cluster: what A wrote appears there too.
+  const auto deadline = Steady::now() + std::chrono::seconds(10);
+  while (Bodies(b.port(), conversation).size() != 1 && Steady::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(Bodies(b.port(), conversation), std::vector<std::string>{"Bonjour, voici la liste."});
+
+  // Each writes in turn and reads its own write at once.
+  for (int i = 0; i < 10; ++i) {
+    testing::HttpClient& writer = i % 2 == 0 ? on_b : on_a;
+    const std::string user = i % 2 == 0 ? "u-c1" : "u-cmc";
+    const std::string body = "message " + std::to_string(i);
+    auto posted = Call(writer, http::verb::post, "/v1/conversations/" + conversation + "/messages",
+                       json::serialize(json::object{{"body", body}}), testing::UserToken(user, "f1"));
+    ASSERT_EQ(posted.status, 201u) << posted.body;
+    auto bodies = Bodies(i % 2 == 0 ? b.port() : a.port(), conversation);
+    ASSERT_FALSE(bodies.empty());
+    EXPECT_EQ(bodies.back(), body) << "a caller reads its own write";
+  }
+  // Both end with the same thread and the same counters.
+  auto same = [&](const std::string& path) {
+    const auto until = Steady::now() + std::chrono::seconds(10);
+    std::string from_a, from_b;
+    do {
+      from_a = on_a.Get(path, testing::Bearer(testing::UserToken("u-cmc", "f1"))).body;
+      from_b = on_b.Get(path, testing::Bearer(testing::UserToken("u-cmc", "f1"))).body;
+    } while (from_a != from_b && Steady::now() < until);
+    EXPECT_EQ(from_a, from_b) << path;
+  };
+  same("/v1/conversations/" + conversation);
+  same("/v1/dossiers/d-1/counters");
+  same("/v1/dossiers/d-1/conversations?status=all");
+  EXPECT_EQ(on_a.Get("/healthz").json().at("log_position"), on_b.Get("/healthz").json().at("log_position"));
+}
+
+// Writers that post messages, each in its own conversation, with an
+// Idempotency-Key each, and retry the same key after a 503 until it is
+// acknowledged.
+class Writers {
+ public:
+  Writers(unsigned short port, std::vector<std::string> conversations)
+      : port_(port), conversations_(std::move(conversations)) {
+    for (std::size_t i = 0; i < conversations_.size(); ++i) threads_.emplace_back([this, i] { Run(i); });
+  }
+  ~Writers() { Stop(); }
+
+  void Stop() {
+    stop_ = true;
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+  }
+  std::set<std::string> acknowledged() const {
+    std::lock_guard lock(mu_);
+    return acknowledged_;
+  }
+  std::vector<std::string> refusals() const {
+    std::lock_guard lock(mu_);
+    return refusals_;
+  }
+  // The longest time without any acknowledgement, while writing.
+  std::chrono::milliseconds longest_pause() const {
+    std::lock_guard lock(mu_);
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::max(longest_, stop_ ? Steady::duration{} : Steady::now() - last_ack_));
+  }
+  std::size_t count() const {
+    std::lock_guard lock(mu_);
+    return acknowledged_.size();
+  }
+  int unavailable() const { return unavailable_; }
+
+ private:
+  void Run(std::size_t writer) {
+    std::unique_ptr<testing::HttpClient> client;
+    for (int k = 0; !stop_; ++k) {
+      const std::string body = "w" + std::to_string(writer) + "-" + std::to_string(k);
+      const std::string message = json::serialize(json::object{{"body", body}});
+      // One message until it is acknowledged; the same key on every try.
+      for (const auto give_up = Steady::now() + std::chrono::seconds(60); Steady::now() < give_up;) {
+        try {
+          if (!client) client = std::make_unique<testing::HttpClient>(port_);
+          auto r = Call(*client, http::verb::post, "/v1/conversations/" + conversations_[writer] + "/messages",
+                        message,
+                        testing::UserToken(writer % 2 == 0 ? "u-cmc" : "u-c1", "f1"), body);
+          if (r.status == 201 || r.status == 200) {
+            Acknowledge(body);
+            break;
+          }
+          if (r.status == 503) {
+            unavailable_++;
+            continue;
+          }
+          std::lock_guard lock(mu_);
+          refusals_.push_back(body + ": " + std::to_string(r.status) + " " + r.body);
+          break;
+        } catch (const std::exception&) {
+          client.reset();  // the connection broke: the same key again
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+      }
+    }
+  }
+  void Acknowledge(const std::string& body) {
+    std::lock_guard lock(mu_);
+    acknowledged_.insert(body);
+    const auto now = Steady::now();
+    longest_ = std::max(longest_, now - last_ack_);
+    last_ack_ = now;
+  }
+
+  const unsigned short port_;
+  const std::vector<std::string> conversations_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> unavailable_{0};
+  mutable std::mutex mu_;
+  std::set<std::string> acknowledged_;
+  std::vector<std::string> refusals_;
+  Steady::time_point last_ack_ = Steady::now();
+  Steady::duration longest_{};
+  std::vector<std::thread> threads_;
+};
+
+// Waits until the writers have `more` acknowledgements beyond `from`.
+void WaitForProgress(const Writers& writers, std::size_t from, std::size_t more, std::chrono::seconds timeout) {
+  const auto deadline = Steady::now() + timeout;
+  while (writers.count() < from + more && Steady::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_GE(writers.count(), from + more) << "writes did not resume within " << timeout.count() << " s";
+}
+
+TEST(JetStreamCluster, KillingTheLeaderThenAFollowerLosesNoAcknowledgedWriteAndDuplicatesNone) {
+  testing::NatsCluster cluster(3);
+  testing::TempDir dir;
+  testing::ParleydProcess server(dir.str("data"), ParleydFlags(cluster));
+  testing::HttpClient client(server.port());
+  MakeFirm(client);
+  std::vector<std::string> conversations;
+  for (int i = 0; i < 6; ++i) {
+    conversations.push_back(StartConversation(client));
+    ASSERT_FALSE(conversations.back().empty());
+  }
+
+  Writers writers(server.port(), conversations);
+  WaitForProgress(writers, 0, 50, std::chrono::seconds(20));
+
+  const int leader = cluster.StreamLeader(kStream);
+  ASSERT_GE(leader, 0);
+  cluster.Kill(leader);
+  WaitForProgress(writers, writers.count(), 50, std::chrono::seconds(10));
+  cluster.Start(leader);
+  ASSERT_TRUE(cluster.WaitHealthy(leader, std::chrono::seconds(30)));
+  WaitForProgress(writers, writers.count(), 20, std::chrono::seconds(10));
+
+  int new_leader = -1;
+  for (auto until = Steady::now() + std::chrono::seconds(10); new_leader < 0 && Steady::now() < until;) {
+    new_leader = cluster.StreamLeader(kStream);
+  }
+  ASSERT_GE(new_leader, 0);
+  const int follower = (new_leader + 1) % cluster.size();
+  cluster.Kill(follower);
+  WaitForProgress(writers, writers.count(), 50, std::chrono::seconds(10));
+  cluster.Start(follower);
+  ASSERT_TRUE(cluster.WaitHealthy(follower, std::chrono::seconds(30)));
+  WaitForProgress(writers, writers.count(), 20, std::chrono::seconds(10));
+  writers.Stop();
+
+  EXPECT_TRUE(writers.refusals().empty()) << writers.refusals().front();
+  EXPECT_LT(writers.longest_pause(), std::chrono::seconds(10)) << "writes resume by themselves";
+  const std::set<std::string> acknowledged = writers.acknowledged();
+  // Every message of every conversation, as a server on `port` serves them.
+  auto all_bodies = [&](unsigned short port) {
+    std::map<std::string, int> out;
+    for (const std::string& c : conversations)
+      for (const std::string& body : Bodies(port, c)) out[body]++;
+    return out;
+  };
+  std::map<std::string, int> seen = all_bodies(server.port());
+  std::size_t lost = 0, duplicated = 0;
+  for (const std::string& body : acknowledged) lost += seen.count(body) == 0;
+  for (const auto& [body, times] : seen) duplicated += body != "Bonjour, voici la liste." && times > 1;
+  EXPECT_EQ(lost, 0u);
+  EXPECT_EQ(duplicated, 0u);
+  std::cout << "acknowledged " << acknowledged.size() << " messages, " << writers.unavailable()
+            << " answers 503, longest pause " << writers.longest_pause().count() << " ms" << std::endl;
+
+  // A new parleyd on a fresh local copy rebuilds the same thread from the cluster.
+  testing::ParleydProcess fresh(dir.str("fresh"), ParleydFlags(cluster));
+  EXPECT_EQ(all_bodies(fresh.port()), seen);
+}
+
+TEST(JetStreamCluster, WithOneNodeOfThreeWritesAnswer503AndReadsStillAnswer) {
+  testing::NatsCluster cluster(3);
+  testing::TempDir dir;
+  testing::ParleydProcess server(dir.str("data"), ParleydFlags(cluster));
+  testing::HttpClient client(server.port());
+  MakeFirm(client);
+  const std::string conversation = StartConversation(client);
+  ASSERT_FALSE(conversation.empty());
+
+  const int leader = cluster.StreamLeader(kStream);
+  ASSERT_GE(leader, 0);
+  cluster.Kill(leader);
+  cluster.Kill((leader + 1) % 3);
+
+  // A write waits for a quorum, then answers 503 with the SPEC's body ...
+  std::atomic<bool> written{false};
+  testing::HttpResponse refused;
+  std::thread writer([&] {
+    testing::HttpClient own(server.port());
+    refused = Call(own, http::verb::post, "/v1/conversations/" + conversation + "/messages",
+                   R"({"body":"pendant la panne"})", testing::UserToken("u-cmc", "f1"), "outage-1");
+    written = true;
+  });
+  // ... while reads answer from the read models all along.
+  int reads = 0;
+  while (!written) {
+    testing::HttpClient reader(server.port());
+    auto r = reader.Get("/v1/conversations/" + conversation, testing::Bearer(testing::UserToken("u-c1", "f1")));
+    EXPECT_EQ(r.status, 200u) << r.body;
+    ++reads;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  writer.join();
+  EXPECT_GT(reads, 5);
+  ASSERT_EQ(refused.status, 503u) << refused.body;
+  EXPECT_EQ(refused.json().at("error").at("code").as_string(), "unavailable");
+
+  // Back to a quorum: the same request (same key) goes through, once.
+  cluster.Start(leader);
+  cluster.Start((leader + 1) % 3);
+  ASSERT_TRUE(cluster.WaitHealthy(leader, std::chrono::seconds(30)));
+  unsigned status = 0;
+  for (auto until = Steady::now() + std::chrono::seconds(30);
+       status != 201 && status != 200 && Steady::now() < until;) {
+    status = Call(client, http::verb::post, "/v1/conversations/" + conversation + "/messages",
+                  R"({"body":"pendant la panne"})", testing::UserToken("u-cmc", "f1"), "outage-1")
+                 .status;
+  }
+  ASSERT_TRUE(status == 201 || status == 200) << status;
+  auto bodies = Bodies(server.port(), conversation);
+  EXPECT_EQ(std::count(bodies.begin(), bodies.end(), "pendant la panne"), 1);
+}
+
+}  // namespace
+}  // namespace parley

@@ -1,0 +1,156 @@
+// Starts NATS servers (Debian 13's nats-server, fetched by
+// scripts/fetch-nats-server) on 127.0.0.1 for the JetStream backend's
+// tests: one node, or a cluster of several, each with JetStream syncing
+// every write and a monitoring port. Servers are started and stopped by PID.
+#pragma once
+
+#include <signal.h>
+
+#include <chrono>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/testing/http_client.h"
+#include "tests/testing/server_process.h"
+#include "tests/testing/temp_dir.h"
+
+#ifndef PARLEY_NATS_SERVER
+#error "PARLEY_NATS_SERVER must name the nats-server binary (scripts/fetch-nats-server)"
+#endif
+
+namespace parley::testing {
+
+class NatsCluster {
+ public:
+  struct Node {
+    int client_port = 0;
+    int cluster_port = 0;
+    int monitor_port = 0;
+    pid_t pid = -1;
+  };
+
+  // Starts `size` nodes and waits until JetStream answers on every one.
+  explicit NatsCluster(int size) : nodes_(size) {
+    for (Node& n : nodes_) {
+      n.client_port = PickFreePort();
+      n.cluster_port = PickFreePort();
+      n.monitor_port = PickFreePort();
+    }
+    for (int i = 0; i < size; ++i) WriteConfig(i);
+    for (int i = 0; i < size; ++i) Start(i);
+    for (int i = 0; i < size; ++i) {
+      if (!WaitHealthy(i, std::chrono::seconds(30))) {
+        throw std::runtime_error("nats-server " + std::to_string(i) + " did not become healthy; see " + Log(i));
+      }
+    }
+  }
+  ~NatsCluster() {
+    for (Node& n : nodes_) Terminate(n.pid, std::chrono::seconds(5));
+  }
+  NatsCluster(const NatsCluster&) = delete;
+  NatsCluster& operator=(const NatsCluster&) = delete;
+
+  int size() const { return static_cast<int>(nodes_.size()); }
+  const Node& node(int i) const { return nodes_[i]; }
+
+  // "nats://127.0.0.1:p1,127.0.0.1:p2?monitor=...&replicas=N", for parleyd --store.
+  std::string StoreUrl() const {
+    std::string hosts, monitors;
+    for (const Node& n : nodes_) {
+      hosts += (hosts.empty() ? "" : ",") + std::string("127.0.0.1:") + std::to_string(n.client_port);
+      monitors += (monitors.empty() ? "" : ",") + std::string("127.0.0.1:") + std::to_string(n.monitor_port);
+    }
+    return "nats://" + hosts + "?monitor=" + monitors + "&replicas=" + std::to_string(size());
+  }
+  std::vector<std::string> ServerUrls() const {
+    std::vector<std::string> out;
+    for (const Node& n : nodes_) out.push_back("nats://127.0.0.1:" + std::to_string(n.client_port));
+    return out;
+  }
+  std::vector<std::string> Monitors() const {
+    std::vector<std::string> out;
+    for (const Node& n : nodes_) out.push_back("127.0.0.1:" + std::to_string(n.monitor_port));
+    return out;
+  }
+
+  void Kill(int i) {
+    if (nodes_[i].pid <= 0) return;
+    kill(nodes_[i].pid, SIGKILL);
+    Reap(nodes_[i].pid, std::chrono::seconds(10));
+    nodes_[i].pid = -1;
+  }
+  void Start(int i) {
+    if (nodes_[i].pid > 0) return;
+    nodes_[i].pid = SpawnLogged({PARLEY_NATS_SERVER, "-c", Config(i)}, Log(i));
+  }
+  bool running(int i) const { return nodes_[i].pid > 0; }
+
+  // The index of the node that leads JetStream stream `stream`, as a running
+  // node's /jsz tells; -1 while there is none (an election under way).
+  int StreamLeader(const std::string& stream) const {
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      if (nodes_[i].pid <= 0) continue;
+      try {
+        HttpClient http(static_cast<unsigned short>(nodes_[i].monitor_port));
+        auto jsz = http.Get("/jsz?streams=true").json();
+        for (const auto& account : jsz.at("account_details").as_array()) {
+          for (const auto& detail : account.at("stream_detail").as_array()) {
+            if (detail.at("name").as_string() != stream) continue;
+            const auto* leader = detail.at("cluster").as_object().if_contains("leader");
+            if (leader == nullptr || !leader->is_string()) return -1;
+            std::string_view name = leader->as_string();  // "n<i>"
+            if (name.size() < 2) return -1;
+            return std::stoi(std::string(name.substr(1)));
+          }
+        }
+      } catch (const std::exception&) {
+        // this node does not answer: ask the next one
+      }
+    }
+    return -1;
+  }
+
+  // True once the node's /healthz says JetStream is ready.
+  bool WaitHealthy(int i, std::chrono::milliseconds timeout) const {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      try {
+        HttpClient http(static_cast<unsigned short>(nodes_[i].monitor_port));
+        if (http.Get("/healthz").status == 200) return true;
+      } catch (const std::exception&) {
+        // not listening yet
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+
+ private:
+  std::string Config(int i) const { return dir_.str("n" + std::to_string(i) + ".conf"); }
+  std::string Log(int i) const { return dir_.str("n" + std::to_string(i) + ".log"); }
+
+  void WriteConfig(int i) const {
+    std::ofstream out(Config(i));
+    out << "server_name: n" << i << "\n"
+        << "listen: 127.0.0.1:" << nodes_[i].client_port << "\n"
+        << "http: 127.0.0.1:" << nodes_[i].monitor_port << "\n"
+        << "max_payload: 8MB\n"
+        << "jetstream {\n  store_dir: \"" << dir_.str("js" + std::to_string(i)) << "\"\n"
+        << "  sync_interval: always\n}\n";
+    if (nodes_.size() > 1) {
+      out << "cluster {\n  name: parley-test\n  listen: 127.0.0.1:" << nodes_[i].cluster_port << "\n  routes: [\n";
+      for (std::size_t j = 0; j < nodes_.size(); ++j) {
+        if (static_cast<int>(j) != i) out << "    nats://127.0.0.1:" << nodes_[j].cluster_port << "\n";
+      }
+      out << "  ]\n}\n";
+    }
+  }
+
+  TempDir dir_;
+  std::vector<Node> nodes_;
+};
+
+}  // namespace parley::testing
