@@ -58,11 +58,12 @@ std::string StartConversation(testing::HttpClient& client) {
   return r.status == 201 ? std::string(r.json().at("id").as_string()) : "";
 }
 
-// The bodies of a conversation's messages, as `port`'s parleyd serves them.
-std::vector<std::string> Bodies(unsigned short port, const std::string& conversation) {
+// The bodies of a conversation's messages, as `port`'s parleyd serves them;
+// `expect_found`: a 404 (not there yet) is a failure.
+std::vector<std::string> Bodies(unsigned short port, const std::string& conversation, bool expect_found = true) {
   testing::HttpClient client(port);
   auto r = client.Get("/v1/conversations/" + conversation, testing::Bearer(testing::UserToken("u-cmc", "f1")));
-  EXPECT_EQ(r.status, 200u) << r.body;
+  if (expect_found || r.status != 404) EXPECT_EQ(r.status, 200u) << r.body;
   std::vector<std::string> out;
   if (r.status != 200) return out;
   const json::value thread = r.json();
@@ -86,7 +87,7 @@ TEST(JetStreamCluster, TwoServersOnOneClusterServeTheSameFirmAndEachReadsItsOwnW
 
   // B follows the cluster: what A wrote appears there too.
   const auto deadline = Steady::now() + std::chrono::seconds(10);
-  while (Bodies(b.port(), conversation).size() != 1 && Steady::now() < deadline) {
+  while (Bodies(b.port(), conversation, false).size() != 1 && Steady::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   ASSERT_EQ(Bodies(b.port(), conversation), std::vector<std::string>{"Bonjour, voici la liste."});
@@ -116,7 +117,15 @@ TEST(JetStreamCluster, TwoServersOnOneClusterServeTheSameFirmAndEachReadsItsOwnW
   same("/v1/conversations/" + conversation);
   same("/v1/dossiers/d-1/counters");
   same("/v1/dossiers/d-1/conversations?status=all");
-  EXPECT_EQ(on_a.Get("/healthz").json().at("log_position"), on_b.Get("/healthz").json().at("log_position"));
+  // The mailers append too, a moment later: both come to the same log.
+  json::value position_a, position_b;
+  for (auto until = Steady::now() + std::chrono::seconds(10); Steady::now() < until;) {
+    position_a = on_a.Get("/healthz").json().at("log_position");
+    position_b = on_b.Get("/healthz").json().at("log_position");
+    if (position_a == position_b) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(position_a, position_b);
 }
 
 // Writers that post messages, each in its own conversation, with an
