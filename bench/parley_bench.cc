@@ -173,6 +173,8 @@ void BM_JetStreamAppend(benchmark::State& state, const std::string& url) {
     return;
   }
   RunAppends(state, **store, 64);
+  const StoreStats stats = (*store)->Stats();
+  state.counters["events_per_message"] = stats.groups ? double(stats.events) / stats.groups : 0;
   (*store)->Close();
   store->reset();
   std::filesystem::remove_all(dir);

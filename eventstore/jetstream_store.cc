@@ -1,15 +1,17 @@
 // The NATS JetStream backend of the event store (see JETSTREAM.md).
 //
-// Writes: one JetStream message per append, holding its envelopes, already
-// numbered with their global positions and linked by their hashes. The
-// message is published with Nats-Expected-Last-Sequence = the last message
-// this process has applied, so JetStream accepts it only if nothing was
-// written since: the version checks, positions and hash chain computed
-// from the local copy are then exactly right. Nats-Msg-Id (the append's
-// first event id) lets JetStream drop a message sent again after a lost
-// acknowledgement. Reads: an ordered consumer feeds every message into a
-// local RocksDB copy (RocksDbMirror), which serves all reads; an append
-// returns once the copy holds it, so a caller reads its own writes.
+// Writes, by group commit: the appends waiting at one moment go out as one
+// JetStream message holding their envelopes (never one append split over
+// two), already numbered with their global positions and linked by their
+// hashes. The message is published with Nats-Expected-Last-Sequence = the
+// last message this process has applied, so JetStream accepts it only if
+// nothing was written since: the version checks, positions and hash chain
+// computed from the local copy are then exactly right. Nats-Msg-Id (the
+// first event id and that sequence) lets JetStream drop a message sent
+// again after a lost acknowledgement. Reads: an ordered consumer feeds
+// every message into a local RocksDB copy (RocksDbMirror), which serves all
+// reads; an append returns once the copy holds it, so a caller reads its
+// own writes.
 #include "eventstore/jetstream_store.h"
 
 #include <curl/curl.h>
@@ -22,8 +24,11 @@
 #include <charconv>
 #include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
+#include <unordered_map>
 
 #include "eventstore/envelope.h"
 #include "eventstore/rocksdb_store.h"
@@ -168,6 +173,18 @@ class JetStreamStore final : public EventStore {
   void Close() override;
 
  private:
+  // One caller's append, waiting; its views point into the caller's frame,
+  // which waits until `done`.
+  struct PendingAppend {
+    std::string_view stream;
+    ExpectedVersion expected;
+    std::span<const EventData> events;
+    bool taken = false;  // in a group being committed
+    bool done = false;   // `result` is final
+    Result<AppendResult> result = Error::Internal("not committed");
+  };
+  static constexpr std::size_t kMaxGroupEvents = 4096;
+
   enum class Outcome { kStored, kDuplicate, kWrongLastSequence, kUnknown, kRefused };
   struct Published {
     Outcome outcome;
@@ -186,6 +203,11 @@ class JetStreamStore final : public EventStore {
   // The first append's result if every event of this one is stored already.
   Result<std::optional<AppendResult>> FindRetry(std::string_view stream, std::span<const EventData> events);
   void Fail(const std::string& why);
+  // Takes waiting appends off the queue, in order, up to a message's budget
+  // (at least one); queue_mu_ held.
+  std::vector<PendingAppend*> TakeGroup();
+  // Sends the group as one message and settles every append's result.
+  void CommitGroup(const std::vector<PendingAppend*>& group);
 
   const JetStreamStoreOptions options_;
   const std::string stream_name_;
@@ -199,9 +221,14 @@ class JetStreamStore final : public EventStore {
   std::atomic<bool> closing_{false};
   bool closed_ = false;
 
-  // One append at a time: each builds on the last. Timed, so that appends
-  // queued behind a stalled one give up at their own deadline, not after it.
-  std::timed_mutex append_mu_;
+  // Group commit: appends wait in queue_; one caller at a time (the
+  // committer) sends all that wait as one message, each building on the
+  // last, and wakes them.
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<PendingAppend*> queue_;  // guarded by queue_mu_
+  bool committing_ = false;           // guarded by queue_mu_
+  std::size_t max_payload_ = 0;       // the servers' max_payload, read at Open
 
   std::mutex applied_mu_;
   std::condition_variable applied_cv_;
@@ -235,6 +262,7 @@ Result<void> JetStreamStore::Open() {
   natsStatus s = natsConnection_Connect(&nc_, opts);
   natsOptions_Destroy(opts);
   if (s != NATS_OK) return Error::Unavailable("cannot connect to NATS: " + NatsText(s));
+  max_payload_ = static_cast<std::size_t>(natsConnection_GetMaxPayload(nc_));
 
   jsOptions jo;
   jsOptions_Init(&jo);
@@ -309,10 +337,16 @@ Result<void> JetStreamStore::EnsureStream() {
   if (last == 0) {
     // An empty first message: from then on every append expects a last
     // sequence, which JetStream cannot express for an empty stream.
-    Published first = Publish(first_subject_, "genesis-" + options_.partition, "", 0, true);
+    // ExpectNoMessage alone makes it idempotent (a second one is refused),
+    // so it carries no message id that a failed attempt could leave stuck.
+    Published first = Publish(first_subject_, "", "", 0, true);
     if (first.outcome == Outcome::kUnknown || first.outcome == Outcome::kRefused) {
       return Error::Unavailable("cannot write the first message of " + stream_name_ + ": " + first.why);
     }
+    // Appends expect a last sequence of 1 or more: 0 would expect nothing.
+    auto now_last = LastSequence();
+    if (!now_last.ok()) return now_last.error();
+    if (*now_last == 0) return Error::Unavailable("the first message of " + stream_name_ + " is not stored yet");
   }
   return {};
 }
@@ -411,7 +445,7 @@ JetStreamStore::Published JetStreamStore::Publish(const std::string& subject, co
   if (s != NATS_OK) return {Outcome::kRefused, 0, NatsText(s)};
   jsPubOptions po;
   jsPubOptions_Init(&po);
-  po.MsgId = msg_id.c_str();
+  po.MsgId = msg_id.empty() ? nullptr : msg_id.c_str();
   po.ExpectLastSeq = expect_last_sequence;
   po.ExpectNoMessage = expect_no_message;
   po.MaxWait = options_.publish_timeout.count();
@@ -459,79 +493,200 @@ Result<std::optional<AppendResult>> JetStreamStore::FindRetry(std::string_view s
 Result<AppendResult> JetStreamStore::Append(std::string_view stream, ExpectedVersion expected,
                                             std::span<const EventData> events) {
   if (auto valid = ValidateAppend(stream, events); !valid.ok()) return valid.error();
+  PendingAppend pending{stream, expected, events};
   const auto deadline = Clock::now() + options_.give_up_after;
-  std::unique_lock lock(append_mu_, deadline);
-  if (!lock.owns_lock()) {
-    return Error::Unavailable("the JetStream cluster has not acknowledged earlier appends; retry with the same ids");
-  }
+  std::unique_lock lock(queue_mu_);
   if (closing_) return Error::Unavailable("the event log is closed");
-  const std::string subject = subject_prefix_ + "e." + SubjectToken(stream);
-  std::uint64_t our_position = 0;  // set once a message of ours may be stored
+  queue_.push_back(&pending);
+  for (;;) {
+    if (pending.done) return std::move(pending.result);
+    if (!committing_) {
+      // Nobody is sending: this caller sends every waiting append (its own
+      // among them) as one message, then wakes their callers.
+      committing_ = true;
+      std::vector<PendingAppend*> group = TakeGroup();
+      lock.unlock();
+      CommitGroup(group);
+      lock.lock();
+      for (PendingAppend* p : group) p->done = true;
+      committing_ = false;
+      queue_cv_.notify_all();
+      continue;
+    }
+    if (!pending.taken && Clock::now() >= deadline) {
+      queue_.erase(std::find(queue_.begin(), queue_.end(), &pending));
+      return Error::Unavailable("the JetStream cluster has not acknowledged earlier appends; retry with the same ids");
+    }
+    // Once taken, the sender settles it by its own deadline.
+    if (pending.taken) {
+      queue_cv_.wait(lock);
+    } else {
+      queue_cv_.wait_until(lock, deadline);
+    }
+  }
+}
+
+std::vector<JetStreamStore::PendingAppend*> JetStreamStore::TakeGroup() {
+  // Half the servers' max_payload leaves room for the envelopes' own fields.
+  const std::size_t budget = max_payload_ / 2;
+  std::vector<PendingAppend*> group;
+  std::size_t bytes = 0, count = 0;
+  while (!queue_.empty()) {
+    PendingAppend* p = queue_.front();
+    std::size_t size = 0;
+    for (const EventData& e : p->events) size += EventSize(e);
+    if (!group.empty() && (bytes + size > budget || count + p->events.size() > kMaxGroupEvents)) break;
+    queue_.pop_front();
+    p->taken = true;
+    group.push_back(p);
+    bytes += size;
+    count += p->events.size();
+  }
+  return group;
+}
+
+void JetStreamStore::CommitGroup(const std::vector<PendingAppend*>& group) {
+  const auto deadline = Clock::now() + options_.give_up_after;
+  // The last position each append had in a message that may be stored: found
+  // there later, it is this append's own write, not a retry's.
+  std::vector<std::uint64_t> sent_position(group.size(), 0);
+  std::vector<bool> settled(group.size(), false);
+  auto settle = [&](std::size_t i, Result<AppendResult> result) {
+    group[i]->result = std::move(result);
+    settled[i] = true;
+  };
+  auto settle_rest = [&](const Error& error) {
+    for (std::size_t i = 0; i < group.size(); ++i)
+      if (!settled[i]) settle(i, error);
+  };
   for (;;) {
     {
       std::lock_guard applied(applied_mu_);
-      if (!failure_.empty()) return Error::Unavailable(failure_);
+      if (!failure_.empty()) return settle_rest(Error::Unavailable(failure_));
     }
+    if (closing_) return settle_rest(Error::Unavailable("the event log is closed"));
+    if (Clock::now() >= deadline) {
+      return settle_rest(Error::Unavailable(
+          "the JetStream cluster did not acknowledge the append in time; it may still be stored: retry with the "
+          "same ids"));
+    }
+
+    // Decide each append on the copy's head, as the RocksDB writer decides
+    // a group on its own: retries, version checks, then the envelopes.
     const RocksDbMirror::Head head = mirror_->CurrentHead();
-    auto retry = FindRetry(stream, events);
-    if (!retry.ok()) return retry.error();
-    if (retry->has_value()) {
-      AppendResult result = **retry;
-      // Our own message, stored by a send whose acknowledgement was lost.
-      if (result.position == our_position) result.deduplicated = false;
-      return result;
-    }
-    auto version = mirror_->StreamVersion(stream);
-    if (!version.ok()) return version.error();
-    if (!expected.Matches(*version)) {
-      return Error::Conflict("stream " + std::string(stream) + " is at version " + std::to_string(*version) +
-                                 ", expected " + expected.ToString(),
-                             *version);
-    }
+    // Open waits for the first message; an expected last sequence of 0
+    // would make the publish unconditional.
+    if (head.sequence == 0) return settle_rest(Error::Unavailable("the log's first message is not applied yet"));
+    std::vector<std::size_t> members;                          // appends in this message
+    std::vector<std::optional<std::size_t>> same_as(group.size());  // a concurrent retry of a member
+    std::vector<AppendResult> planned(group.size());
+    std::unordered_map<std::string_view, std::uint64_t> versions;  // after this message's earlier appends
+    std::unordered_map<std::string_view, std::size_t> owner;       // event id -> member
     std::vector<std::string> envelopes;
-    envelopes.reserve(events.size());
     Sha256Digest hash = head.hash;
     const Micros now = std::max(options_.clock->Now(), head.timestamp);
     std::uint64_t position = head.position;
-    std::uint64_t stream_version = *version;
-    for (const EventData& event : events) {
-      envelopes.push_back(EncodeEnvelope(event, {stream, ++stream_version, ++position, now, &hash}));
-      hash = Sha256(envelopes.back());
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      if (settled[i]) continue;
+      const PendingAppend& p = *group[i];
+      auto retry = FindRetry(p.stream, p.events);
+      if (!retry.ok()) {
+        settle(i, retry.error());
+        continue;
+      }
+      if (retry->has_value()) {
+        AppendResult result = **retry;
+        if (result.position == sent_position[i]) result.deduplicated = false;
+        settle(i, result);
+        continue;
+      }
+      if (auto first = owner.find(p.events.front().id); first != owner.end()) {
+        const PendingAppend& other = *group[first->second];
+        bool same = other.stream == p.stream && other.events.size() == p.events.size();
+        for (const EventData& e : p.events) same = same && owner.count(e.id) && owner[e.id] == first->second;
+        if (same) {
+          same_as[i] = first->second;
+        } else {
+          settle(i, Error::InvalidArgument("some of these event ids are already stored and some are not"));
+        }
+        continue;
+      }
+      if (std::any_of(p.events.begin(), p.events.end(), [&](const EventData& e) { return owner.count(e.id); })) {
+        settle(i, Error::InvalidArgument("some of these event ids are already stored and some are not"));
+        continue;
+      }
+      std::uint64_t version;
+      if (auto known = versions.find(p.stream); known != versions.end()) {
+        version = known->second;
+      } else {
+        auto stored = mirror_->StreamVersion(p.stream);
+        if (!stored.ok()) {
+          settle(i, stored.error());
+          continue;
+        }
+        version = *stored;
+      }
+      if (!p.expected.Matches(version)) {
+        settle(i, Error::Conflict("stream " + std::string(p.stream) + " is at version " + std::to_string(version) +
+                                      ", expected " + p.expected.ToString(),
+                                  version));
+        continue;
+      }
+      for (const EventData& event : p.events) {
+        envelopes.push_back(EncodeEnvelope(event, {p.stream, ++version, ++position, now, &hash}));
+        hash = Sha256(envelopes.back());
+        owner[event.id] = i;
+      }
+      versions[p.stream] = version;
+      planned[i] = AppendResult{version, position, false};
+      members.push_back(i);
     }
-    const std::string payload = EncodeMessage(envelopes);
-    if (payload.size() > static_cast<std::size_t>(natsConnection_GetMaxPayload(nc_))) {
-      return Error::TooLarge("this append is larger than the NATS servers' max_payload");
-    }
+    if (members.empty()) return;  // every append settled without a write
 
-    // The message id names this append and the head it was built on: a
-    // resend after a lost acknowledgement is dropped as a duplicate, while a
-    // message rebuilt on a newer head gets a new id. nats-server 2.10 keeps
-    // the id of a proposal that failed its sequence check "in flight" for
-    // the whole duplicate window, so one id per head keeps appends moving.
-    const std::string msg_id = SubjectToken(events.front().id) + "." + std::to_string(head.sequence);
+    const std::string payload = EncodeMessage(envelopes);
+    if (payload.size() > max_payload_) {
+      // Only a lone append can outgrow the budget TakeGroup keeps to.
+      for (std::size_t m : members) settle(m, Error::TooLarge("this append is larger than the NATS servers' max_payload"));
+      continue;
+    }
+    const PendingAppend& first = *group[members.front()];
+    const std::string subject = subject_prefix_ + "e." + SubjectToken(first.stream);
+    // The message id names the message's first append and the head it was
+    // built on: a resend after a lost acknowledgement is dropped as a
+    // duplicate, while a message rebuilt on a newer head gets a new id.
+    // nats-server 2.10 keeps the id of a proposal that failed its sequence
+    // check "in flight" for the whole duplicate window, so one id per head
+    // keeps appends moving.
+    const std::string msg_id = SubjectToken(first.events.front().id) + "." + std::to_string(head.sequence);
 
     // Send the same message until its outcome is known.
-    bool rebuild = false;
-    while (!rebuild) {
-      if (Clock::now() >= deadline || closing_) {
-        return Error::Unavailable(
-            "the JetStream cluster did not acknowledge the append in time; it may still be stored: retry with "
-            "the same ids");
-      }
+    for (bool rebuild = false; !rebuild;) {
+      if (Clock::now() >= deadline || closing_) break;  // settled above, on the next turn
       Published p = Publish(subject, msg_id, payload, head.sequence, false);
       switch (p.outcome) {
-        case Outcome::kStored:
+        case Outcome::kStored: {
           stat_messages_++;
-          stat_appends_++;
-          stat_events_ += events.size();
-          if (!WaitApplied(p.sequence, deadline + std::chrono::seconds(5))) {
-            return Error::Unavailable("appended, but the local copy did not catch up; retry with the same ids");
+          stat_appends_ += members.size();
+          stat_events_ += envelopes.size();
+          const bool applied = WaitApplied(p.sequence, deadline + std::chrono::seconds(5));
+          for (std::size_t i = 0; i < group.size(); ++i) {
+            if (settled[i]) continue;
+            if (!applied) {
+              settle(i, Error::Unavailable("appended, but the local copy did not catch up; retry with the same ids"));
+            } else if (same_as[i]) {
+              AppendResult result = planned[*same_as[i]];
+              result.deduplicated = true;
+              settle(i, result);
+            } else {
+              settle(i, planned[i]);
+            }
           }
-          return AppendResult{stream_version, position, false};
+          return;
+        }
         case Outcome::kDuplicate:
-          our_position = position;
-          if (p.sequence != 0) {  // stored by an earlier send: found as a retry above
-            if (!WaitApplied(p.sequence, deadline)) return Error::Unavailable("the local copy did not catch up");
+          for (std::size_t m : members) sent_position[m] = planned[m].position;
+          if (p.sequence != 0) {  // stored by an earlier send: found as a retry on the next turn
+            if (!WaitApplied(p.sequence, deadline)) break;
             rebuild = true;
             break;
           }
@@ -542,10 +697,12 @@ Result<AppendResult> JetStreamStore::Append(std::string_view stream, ExpectedVer
           // may be stored. Once the log has moved past our head, catch up
           // and decide again, which finds our events if they are there;
           // until then send the same message again.
-          if (p.outcome == Outcome::kUnknown) our_position = position;
+          if (p.outcome == Outcome::kUnknown) {
+            for (std::size_t m : members) sent_position[m] = planned[m].position;
+          }
           auto last = LastSequence();
           if (last.ok() && *last > head.sequence) {
-            if (!WaitApplied(*last, deadline)) return Error::Unavailable("the local copy did not catch up");
+            WaitApplied(*last, deadline);
             rebuild = true;
           } else {
             std::this_thread::sleep_for(std::chrono::milliseconds(p.outcome == Outcome::kUnknown ? 50 : 20));
@@ -553,11 +710,10 @@ Result<AppendResult> JetStreamStore::Append(std::string_view stream, ExpectedVer
           break;
         }
         case Outcome::kRefused:
-          return Error::TooLarge(p.why);
+          for (std::size_t m : members) settle(m, Error::TooLarge(p.why));
+          rebuild = true;
+          break;
       }
-    }
-    if (Clock::now() >= deadline) {
-      return Error::Unavailable("the append kept meeting concurrent writes; retry with the same ids");
     }
   }
 }
@@ -572,7 +728,8 @@ void JetStreamStore::Close() {
   applied_cv_.notify_all();
   if (follower_.joinable()) follower_.join();
   {
-    std::lock_guard lock(append_mu_);  // let a running append finish
+    std::unique_lock lock(queue_mu_);  // let a running commit finish
+    queue_cv_.wait(lock, [&] { return !committing_; });
   }
   if (sub_ != nullptr) natsSubscription_Destroy(sub_);
   sub_ = nullptr;
