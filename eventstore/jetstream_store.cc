@@ -103,6 +103,14 @@ Result<void> CheckServer(const std::string& monitor) {
   if (rc != CURLE_OK || status != 200) {
     return Error::Unavailable("cannot read " + url + ": " + curl_easy_strerror(rc));
   }
+  return CheckNatsServerVarz(body, monitor);
+}
+
+}  // namespace
+
+Result<void> CheckNatsServerVarz(std::string_view body, std::string_view monitor_text) {
+  const std::string monitor(monitor_text);
+  const std::string url = "http://" + monitor + "/varz";
   boost::system::error_code ec;
   boost::json::value varz = boost::json::parse(body, ec);
   if (ec || !varz.is_object()) return Error::Unavailable(url + " did not answer JSON");
@@ -133,6 +141,8 @@ Result<void> CheckServer(const std::string& monitor) {
   }
   return {};
 }
+
+namespace {
 
 class JetStreamStore final : public EventStore {
  public:

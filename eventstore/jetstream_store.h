@@ -42,6 +42,12 @@ Result<void> ParseJetStreamUrl(std::string_view url, JetStreamStoreOptions& opti
 // and catches the local copy up with it before returning.
 Result<std::unique_ptr<EventStore>> OpenJetStreamStore(const JetStreamStoreOptions& options);
 
+// Checks a NATS server's /varz answer (`body`, read from `monitor`): its
+// version is 2.10 or later and JetStream syncs every write before
+// acknowledging it (sync_interval: always). kInvalidArgument says which is
+// not so.
+Result<void> CheckNatsServerVarz(std::string_view body, std::string_view monitor);
+
 // The subject token for a stream id: bytes outside [A-Za-z0-9_-] become
 // %XX, so that no id can break a subject ('.', '*', '>', spaces).
 std::string SubjectToken(std::string_view id);

@@ -5,7 +5,10 @@
 // duplicates none; with 1 node of 3, writes answer 503 and reads still answer.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
 #include <atomic>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <set>
@@ -63,7 +66,9 @@ std::string StartConversation(testing::HttpClient& client) {
 std::vector<std::string> Bodies(unsigned short port, const std::string& conversation, bool expect_found = true) {
   testing::HttpClient client(port);
   auto r = client.Get("/v1/conversations/" + conversation, testing::Bearer(testing::UserToken("u-cmc", "f1")));
-  if (expect_found || r.status != 404) EXPECT_EQ(r.status, 200u) << r.body;
+  if (expect_found || r.status != 404) {
+    EXPECT_EQ(r.status, 200u) << r.body;
+  }
   std::vector<std::string> out;
   if (r.status != 200) return out;
   const json::value thread = r.json();
@@ -335,6 +340,27 @@ TEST(JetStreamCluster, WithOneNodeOfThreeWritesAnswer503AndReadsStillAnswer) {
   ASSERT_TRUE(status == 201 || status == 200) << status;
   auto bodies = Bodies(server.port(), conversation);
   EXPECT_EQ(std::count(bodies.begin(), bodies.end(), "pendant la panne"), 1);
+}
+
+TEST(JetStreamCluster, ParleydRefusesServersThatDoNotSyncEveryWriteUnlessToldUnsafe) {
+  testing::NatsCluster lazy(1, /*sync_always=*/false);
+  testing::TempDir dir;
+  const std::string command = std::string(PARLEYD_PATH) + " --port 0 --data " + dir.str("data") +
+                              " --jwt-secret " + std::string(testing::kTestJwtSecret) + " --store '" +
+                              lazy.StoreUrl() + "' 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  char buffer[512];
+  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
+  const int status = pclose(pipe);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0) << output;
+  EXPECT_NE(output.find("sync_interval: always"), std::string::npos) << output;
+  EXPECT_EQ(output.find("listening on"), std::string::npos) << output;
+
+  testing::ParleydProcess server(dir.str("unsafe"), {"--store", lazy.StoreUrl(), "--unsafe-durability"});
+  testing::HttpClient client(server.port());
+  EXPECT_EQ(client.Get("/healthz").status, 200u);
 }
 
 }  // namespace

@@ -227,6 +227,24 @@ TEST_P(EventStoreConformanceTest, BadInputIsATypedErrorAndWritesNothing) {
   EXPECT_TRUE(store_->Append("s", ExpectedVersion::Any(), std::vector{big}).ok());
 }
 
+// Stream and event ids are bytes: dots, wildcards, spaces and UTF-8 work
+// as well as letters (JetStream encodes them into its subjects).
+TEST_P(EventStoreConformanceTest, IdsOfAnyBytesWork) {
+  const std::vector<std::string> streams = {"conv.a", "conv.*", "conv.>", "conv a", "dossier-é/1", "%41"};
+  for (std::size_t i = 0; i < streams.size(); ++i) {
+    MustAppend(streams[i], ExpectedVersion::NoStream(), {MakeEvent("ev." + std::to_string(i) + " *>")});
+  }
+  for (std::size_t i = 0; i < streams.size(); ++i) {
+    auto read = store_->ReadStream(streams[i], 1, Direction::kForward, 10);
+    ASSERT_TRUE(read.ok());
+    ASSERT_EQ(read->size(), 1u) << streams[i];
+    EXPECT_EQ((*read)[0].stream(), streams[i]);
+    EXPECT_EQ((*read)[0].id(), "ev." + std::to_string(i) + " *>");
+  }
+  // "%41" and "A" stay two streams.
+  EXPECT_EQ(*store_->StreamVersion("A"), 0u);
+}
+
 TEST_P(EventStoreConformanceTest, ExpectedVersionParsesOnlyKnownForms) {
   EXPECT_EQ(ExpectedVersion::Parse("any")->kind(), ExpectedVersion::Kind::kAny);
   EXPECT_EQ(ExpectedVersion::Parse("no_stream")->kind(), ExpectedVersion::Kind::kNoStream);

@@ -33,7 +33,8 @@ class NatsCluster {
   };
 
   // Starts `size` nodes and waits until JetStream answers on every one.
-  explicit NatsCluster(int size) : nodes_(size) {
+  // `sync_always` false: the server's default, syncing every 2 minutes.
+  explicit NatsCluster(int size, bool sync_always = true) : sync_always_(sync_always), nodes_(size) {
     for (Node& n : nodes_) {
       n.client_port = PickFreePort();
       n.cluster_port = PickFreePort();
@@ -139,7 +140,7 @@ class NatsCluster {
         << "http: 127.0.0.1:" << nodes_[i].monitor_port << "\n"
         << "max_payload: 8MB\n"
         << "jetstream {\n  store_dir: \"" << dir_.str("js" + std::to_string(i)) << "\"\n"
-        << "  sync_interval: always\n}\n";
+        << (sync_always_ ? "  sync_interval: always\n" : "") << "}\n";
     if (nodes_.size() > 1) {
       out << "cluster {\n  name: parley-test\n  listen: 127.0.0.1:" << nodes_[i].cluster_port << "\n  routes: [\n";
       for (std::size_t j = 0; j < nodes_.size(); ++j) {
@@ -150,6 +151,7 @@ class NatsCluster {
   }
 
   TempDir dir_;
+  const bool sync_always_;
   std::vector<Node> nodes_;
 };
 

@@ -1,0 +1,97 @@
+// The JetStream backend's checks before it writes anything: the store URL,
+// subject tokens, and the servers it refuses (older than 2.10, or not
+// syncing every write), on /varz answers and on a real nats-server.
+#include <gtest/gtest.h>
+
+#include "eventstore/jetstream_store.h"
+#include "tests/testing/events.h"
+#include "tests/testing/nats_cluster.h"
+#include "tests/testing/temp_dir.h"
+
+namespace parley::eventstore {
+namespace {
+
+TEST(JetStreamUrl, ParsesServersMonitorsReplicasAndPartition) {
+  JetStreamStoreOptions options;
+  ASSERT_TRUE(ParseJetStreamUrl("nats://10.0.0.1:4222,h2:4223?monitor=h1:8222,h2:8223&replicas=5&partition=P07",
+                                options)
+                  .ok());
+  EXPECT_EQ(options.servers, (std::vector<std::string>{"nats://10.0.0.1:4222", "nats://h2:4223"}));
+  EXPECT_EQ(options.monitors, (std::vector<std::string>{"h1:8222", "h2:8223"}));
+  EXPECT_EQ(options.replicas, 5);
+  EXPECT_EQ(options.partition, "P07");
+  JetStreamStoreOptions plain;
+  ASSERT_TRUE(ParseJetStreamUrl("nats://h:4222", plain).ok());
+  EXPECT_EQ(plain.replicas, 3);
+  EXPECT_EQ(plain.partition, "P00");
+}
+
+TEST(JetStreamUrl, RefusesWhatItDoesNotKnow) {
+  for (const char* bad : {"http://h:4222", "nats://", "nats://h?replicas=0", "nats://h?replicas=9",
+                          "nats://h?replicas=two", "nats://h?partition=a.b", "nats://h?partition=",
+                          "nats://h?sync=never"}) {
+    JetStreamStoreOptions options;
+    auto parsed = ParseJetStreamUrl(bad, options);
+    ASSERT_FALSE(parsed.ok()) << bad;
+    EXPECT_EQ(parsed.error().code, ErrorCode::kInvalidArgument) << bad;
+  }
+}
+
+TEST(SubjectToken, KeepsSafeBytesAndEncodesTheRest) {
+  EXPECT_EQ(SubjectToken("conv-c_01J9ABC"), "conv-c_01J9ABC");
+  EXPECT_EQ(SubjectToken("a.b*c>d e%"), "a%2Eb%2Ac%3Ed%20e%25");
+  EXPECT_EQ(SubjectToken("é"), "%C3%A9");
+  EXPECT_NE(SubjectToken("%41"), SubjectToken("A"));
+}
+
+std::string Varz(const std::string& version, bool sync_always) {
+  return R"({"server_name":"n0","version":")" + version +
+         R"(","jetstream":{"config":{"max_memory":1,"sync_interval":120000000000,"sync_always":)" +
+         (sync_always ? "true" : "false") + "}}}";
+}
+
+TEST(NatsServerVarz, AcceptsOnly210OrLaterSyncingEveryWrite) {
+  EXPECT_TRUE(CheckNatsServerVarz(Varz("2.10.27", true), "m:8222").ok());
+  EXPECT_TRUE(CheckNatsServerVarz(Varz("2.11.0", true), "m:8222").ok());
+  EXPECT_TRUE(CheckNatsServerVarz(Varz("3.0.1", true), "m:8222").ok());
+
+  auto old = CheckNatsServerVarz(Varz("2.9.10", true), "m:8222");
+  ASSERT_FALSE(old.ok());
+  EXPECT_EQ(old.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(old.error().message.find("older than 2.10"), std::string::npos) << old.error().message;
+
+  auto lazy = CheckNatsServerVarz(Varz("2.10.27", false), "m:8222");
+  ASSERT_FALSE(lazy.ok());
+  EXPECT_NE(lazy.error().message.find("sync_interval: always"), std::string::npos) << lazy.error().message;
+
+  EXPECT_FALSE(CheckNatsServerVarz(R"({"version":"2.10.1"})", "m:8222").ok()) << "no JetStream config";
+  EXPECT_FALSE(CheckNatsServerVarz("not json", "m:8222").ok());
+  EXPECT_FALSE(CheckNatsServerVarz(R"({"version":"x"})", "m:8222").ok());
+}
+
+TEST(JetStreamStore, RefusesARealServerThatDoesNotSyncUnlessToldUnsafe) {
+  testing::NatsCluster lazy(1, /*sync_always=*/false);
+  testing::TempDir dir;
+  JetStreamStoreOptions options;
+  options.servers = lazy.ServerUrls();
+  options.monitors = lazy.Monitors();
+  options.replicas = 1;
+  options.mirror_path = dir.str("copy");
+  auto refused = OpenJetStreamStore(options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(refused.error().message.find("--unsafe-durability"), std::string::npos) << refused.error().message;
+
+  JetStreamStoreOptions no_monitor = options;
+  no_monitor.monitors.clear();
+  EXPECT_FALSE(OpenJetStreamStore(no_monitor).ok()) << "nothing to check the servers with";
+
+  options.unsafe_durability = true;
+  auto store = OpenJetStreamStore(options);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  const std::vector<EventData> events{testing::MakeEvent("e1")};
+  EXPECT_TRUE((*store)->Append("s", ExpectedVersion::NoStream(), events).ok());
+}
+
+}  // namespace
+}  // namespace parley::eventstore
