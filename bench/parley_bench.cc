@@ -130,13 +130,11 @@ void BM_Append(benchmark::State& state) {
   store.reset();
   std::filesystem::remove_all(dir);
 }
-BENCHMARK(BM_Append)
-    ->ArgName("appenders")
-    ->Arg(1)
-    ->Arg(8)
-    ->Arg(64)
-    ->UseRealTime()
-    ->Unit(benchmark::kMillisecond);
+// 1, 8 and 64 concurrent appenders, timed by the wall clock.
+void AppenderVariants(benchmark::internal::Benchmark* b) {
+  b->ArgName("appenders")->Arg(1)->Arg(8)->Arg(64)->UseRealTime()->Unit(benchmark::kMillisecond);
+}
+BENCHMARK(BM_Append)->Apply(AppenderVariants);
 
 void BM_RawRocksSyncBatch(benchmark::State& state) {
   const int batch_size = static_cast<int>(state.range(0));
@@ -165,7 +163,7 @@ void BM_JetStreamAppend(benchmark::State& state, const std::string& url) {
     return;
   }
   auto dir = FreshDir("jetstream");
-  options.partition = "B" + std::to_string(std::random_device{}());
+  options.partition = Id("B", std::random_device{}());
   options.mirror_path = dir.string();
   auto store = OpenJetStreamStore(options);
   if (!store.ok()) {
@@ -292,12 +290,7 @@ BENCHMARK(BM_RawRocksIterate)->UseRealTime()->Unit(benchmark::kMillisecond);
 int main(int argc, char** argv) {
   if (const char* url = std::getenv("PARLEY_BENCH_NATS"); url != nullptr && *url != '\0') {
     benchmark::RegisterBenchmark("BM_JetStreamAppend", parley::bench::BM_JetStreamAppend, std::string(url))
-        ->ArgName("appenders")
-        ->Arg(1)
-        ->Arg(8)
-        ->Arg(64)
-        ->UseRealTime()
-        ->Unit(benchmark::kMillisecond);
+        ->Apply(parley::bench::AppenderVariants);
   }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

@@ -229,12 +229,18 @@ void WaitForProgress(const Writers& writers, std::size_t from, std::size_t more,
   ASSERT_GE(writers.count(), from + more) << "writes did not resume within " << timeout.count() << " s";
 }
 
-TEST(JetStreamCluster, KillingTheLeaderThenAFollowerLosesNoAcknowledgedWriteAndDuplicatesNone) {
-  testing::NatsCluster cluster(3);
+// A 3-node cluster with one parleyd on it, holding firm f1.
+class OnCluster : public ::testing::Test {
+ protected:
+  void SetUp() override { MakeFirm(client); }
+
+  testing::NatsCluster cluster{3};
   testing::TempDir dir;
-  testing::ParleydProcess server(dir.str("data"), ParleydFlags(cluster));
-  testing::HttpClient client(server.port());
-  MakeFirm(client);
+  testing::ParleydProcess server{dir.str("data"), ParleydFlags(cluster)};
+  testing::HttpClient client{server.port()};
+};
+
+TEST_F(OnCluster, KillingTheLeaderThenAFollowerLosesNoAcknowledgedWriteAndDuplicatesNone) {
   std::vector<std::string> conversations;
   for (int i = 0; i < 6; ++i) {
     conversations.push_back(StartConversation(client));
@@ -289,12 +295,7 @@ TEST(JetStreamCluster, KillingTheLeaderThenAFollowerLosesNoAcknowledgedWriteAndD
   EXPECT_EQ(all_bodies(fresh.port()), seen);
 }
 
-TEST(JetStreamCluster, WithOneNodeOfThreeWritesAnswer503AndReadsStillAnswer) {
-  testing::NatsCluster cluster(3);
-  testing::TempDir dir;
-  testing::ParleydProcess server(dir.str("data"), ParleydFlags(cluster));
-  testing::HttpClient client(server.port());
-  MakeFirm(client);
+TEST_F(OnCluster, WithOneNodeOfThreeWritesAnswer503AndReadsStillAnswer) {
   const std::string conversation = StartConversation(client);
   ASSERT_FALSE(conversation.empty());
 
