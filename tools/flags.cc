@@ -1,6 +1,7 @@
 #include "tools/flags.h"
 
 #include <charconv>
+#include <filesystem>
 
 namespace parley::tools {
 
@@ -48,6 +49,13 @@ std::string Flags::Unknown(const std::set<std::string>& known) const {
     if (!known.count(name)) return "--" + name;
   }
   return {};
+}
+
+std::string LogDirectory(const std::string& data) {
+  const std::filesystem::path log = std::filesystem::path(data) / "log";
+  const std::filesystem::path copy = std::filesystem::path(data) / "jetstream";
+  if (!std::filesystem::exists(log) && std::filesystem::exists(copy)) return copy.string();
+  return log.string();
 }
 
 }  // namespace parley::tools

@@ -32,4 +32,9 @@ class Flags {
   std::string error_;
 };
 
+// The event log of a data directory: DATA/log (the embedded RocksDB log),
+// or DATA/jetstream, the local copy a parleyd on JetStream keeps (same
+// format), when only that one is there.
+std::string LogDirectory(const std::string& data);
+
 }  // namespace parley::tools

@@ -172,7 +172,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   eventstore::RocksDbStoreOptions options;
-  options.path = flags.Get("data", "./data") + "/log";
+  options.path = tools::LogDirectory(flags.Get("data", "./data"));
   options.read_only = true;
   options.create_if_missing = false;
   auto log = eventstore::OpenRocksDbStore(options);

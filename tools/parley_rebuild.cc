@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   eventstore::RocksDbStoreOptions options;
-  options.path = data + "/log";
+  options.path = tools::LogDirectory(data);
   options.read_only = true;
   auto log = eventstore::OpenRocksDbStore(options);
   if (!log.ok()) {
