@@ -73,7 +73,9 @@ Result<CommandOutcome<State, Event>> RunCommand(
     const std::function<Result<std::vector<Event>>(const State&, Micros now)>& decide,
     std::optional<std::uint64_t> expected_version = std::nullopt, const Idempotency* idempotency = nullptr,
     const Snapshot<State>* snapshot = nullptr) {
-  constexpr int kConflictRetries = 5;
+  // Writes run concurrently (a pool of write threads), so a busy
+  // conversation sees races; each retry decides again on the new state.
+  constexpr int kConflictRetries = 16;
   constexpr std::size_t kPage = 1024;
   // A retry of a request that was written: the first answer stands.
   std::optional<eventstore::RecordedEvent> earlier;

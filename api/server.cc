@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -45,8 +46,28 @@ struct Server::Impl {
   tcp::acceptor acceptor{io};
   asio::signal_set signals{io, SIGINT, SIGTERM};
   std::atomic<std::size_t> connections{0};
+  // Writes wait for the log's sync (or a JetStream quorum): they run here,
+  // so that the I/O threads go on serving reads, and so that many writes
+  // wait at once and share one sync (group commit).
+  asio::thread_pool writers;
 
-  Impl(ServerOptions o, Handler h) : options(std::move(o)), handler(std::move(h)), io(options.threads) {}
+  Impl(ServerOptions o, Handler h)
+      : options(std::move(o)),
+        handler(std::move(h)),
+        io(options.threads),
+        writers(static_cast<std::size_t>(std::max(1, options.write_threads))) {}
+
+  static bool IsRead(http::verb method) { return method == http::verb::get || method == http::verb::head; }
+
+  // The handler's reply, computed on the writers' pool for anything but a read.
+  asio::awaitable<Reply> Handle(const Request& request) {
+    if (IsRead(request.method())) co_return handler(request);
+    // Optional: asio wants a default-constructible result.
+    std::optional<Reply> reply = co_await asio::co_spawn(
+        writers, [&]() -> asio::awaitable<std::optional<Reply>> { co_return handler(request); },
+        asio::use_awaitable);
+    co_return std::move(*reply);
+  }
 
   asio::awaitable<void> Accept() {
     for (;;) {
@@ -233,7 +254,7 @@ struct Server::Impl {
         break;
       }
       if (ec) break;
-      Reply reply = handler(request);
+      Reply reply = co_await Handle(request);
       if (!upload.empty()) std::remove(upload.c_str());  // kept files were moved away
       if (reply.open && reply.open->websocket()) {
         co_await FollowWebSocket(std::move(stream), request, *reply.open);
@@ -291,6 +312,7 @@ void Server::Run() {
   for (int i = 1; i < impl_->options.threads; ++i) threads.emplace_back([this] { impl_->io.run(); });
   impl_->io.run();
   for (auto& t : threads) t.join();
+  impl_->writers.join();
 }
 
 void Server::Stop() {

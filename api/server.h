@@ -54,7 +54,8 @@ using Handler = std::function<Reply(const Request&)>;
 struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;             // 0: pick a free port
-  int threads = 2;                       // I/O threads
+  int threads = 2;                       // I/O threads (and reads)
+  int write_threads = 64;                // writes, which wait for the log's sync
   std::size_t max_body_bytes = 1 << 20;  // larger bodies answer 413
   std::size_t max_header_bytes = 16 << 10;
   std::chrono::seconds idle_timeout{30};  // a silent connection is closed

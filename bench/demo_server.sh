@@ -26,7 +26,7 @@ bench_demo() {
 }
 
 bench_start() {
-  "$build/parleyd" --data "$data" --port 0 --threads "${THREADS:-2}" > "$data/parleyd.out" &
+  env ${PARLEYD_PRELOAD:+LD_PRELOAD=$PARLEYD_PRELOAD} "$build/parleyd" --data "$data" --port 0 --threads "${THREADS:-2}" ${WRITE_THREADS:+--write-threads "$WRITE_THREADS"} ${PARLEYD_FLAGS:-} > "$data/parleyd.out" &
   pid=$!
   for _ in $(seq 300); do grep -q listening "$data/parleyd.out" 2>/dev/null && break; sleep 0.1; done
   port=$(grep -o '127.0.0.1:[0-9]*' "$data/parleyd.out" | cut -d: -f2)

@@ -46,9 +46,10 @@ int main(int argc, char** argv) {
   const std::set<std::string> known = {"data",          "host",          "port",         "jwt-secret",
                                        "test-clock",    "smtp",          "mail-from",    "public-url",
                                        "reply-domain",  "threads",       "help",         "max-upload-mib",
-                                       "stream-buffer", "store",         "unsafe-durability", "no-mailer"};
+                                       "stream-buffer", "store",         "unsafe-durability", "no-mailer",
+                                       "write-threads"};
   if (flags.Has("help")) {
-    std::cout << "usage: parleyd [--data DIR] [--host ADDR] [--port N] [--threads N] [--jwt-secret S] "
+    std::cout << "usage: parleyd [--data DIR] [--host ADDR] [--port N] [--threads N] [--write-threads N] [--jwt-secret S] "
                  "[--test-clock] [--max-upload-mib N] [--stream-buffer EVENTS]\n"
                  "               [--smtp smtp[s]://[user:password@]host[:port]] [--mail-from ADDRESS]\n"
                  "               [--public-url URL] [--reply-domain DOMAIN]\n"
@@ -65,6 +66,7 @@ int main(int argc, char** argv) {
   server_options.host = flags.Get("host", "127.0.0.1");
   server_options.port = static_cast<std::uint16_t>(flags.GetInt("port", 8080, 0, 65535));
   server_options.threads = static_cast<int>(flags.GetInt("threads", 2, 1, 64));
+  server_options.write_threads = static_cast<int>(flags.GetInt("write-threads", 64, 1, 1024));
   server_options.max_upload_bytes = static_cast<std::size_t>(flags.GetInt("max-upload-mib", 25, 1, 4096))
                                     << 20;
   // The live stream's ring: how far a connection may fall behind.
