@@ -282,7 +282,7 @@ Result<void> JetStreamStore::Open() {
   }
   // A cluster that is starting may still be electing its leaders: keep
   // trying for a while before giving up.
-  for (const auto until = Clock::now() + std::chrono::seconds(30);;) {
+  for (const auto until = Clock::now() + std::chrono::seconds(60);;) {
     auto ensured = EnsureStream();
     if (ensured.ok()) break;
     if (ensured.error().code != ErrorCode::kUnavailable || Clock::now() >= until) return ensured;

@@ -47,6 +47,32 @@ class NatsCluster {
         throw std::runtime_error("nats-server " + std::to_string(i) + " did not become healthy; see " + Log(i));
       }
     }
+    if (size > 1 && !WaitMetaLeader(std::chrono::seconds(60))) {
+      throw std::runtime_error("the NATS cluster elected no JetStream leader of all its nodes; see " + Log(0));
+    }
+  }
+
+  // True once node 0 sees a JetStream meta leader and every node as a peer
+  // (a stream of R3 cannot be placed before).
+  bool WaitMetaLeader(std::chrono::milliseconds timeout) const {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      try {
+        HttpClient http(static_cast<unsigned short>(nodes_[0].monitor_port));
+        auto jsz = http.Get("/jsz").json();
+        const auto& meta = jsz.at("meta_cluster").as_object();
+        const auto* leader = meta.if_contains("leader");
+        const auto* peers = meta.if_contains("cluster_size");
+        if (leader != nullptr && leader->is_string() && !leader->as_string().empty() && peers != nullptr &&
+            peers->to_number<int>() == size()) {
+          return true;
+        }
+      } catch (const std::exception&) {
+        // not ready yet
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
   }
   ~NatsCluster() {
     for (Node& n : nodes_) Terminate(n.pid, std::chrono::seconds(5));
