@@ -21,7 +21,10 @@ endfunction()
 # parley_test(NAME SOURCES ... DEPS ... [LABELS ...]): one GoogleTest binary,
 # registered test by test with CTest.
 function(parley_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT;LOCK" "SOURCES;DEPS;LABELS" ${ARGN})
+  if(NOT ARG_LOCK)
+    set(ARG_LOCK none)
+  endif()
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
   if(NOT ARG_TIMEOUT)
@@ -29,7 +32,7 @@ function(parley_test name)
   endif()
   gtest_discover_tests(${name}
     DISCOVERY_TIMEOUT 60 DISCOVERY_MODE PRE_TEST
-    PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}")
+    PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}" RESOURCE_LOCK ${ARG_LOCK})
 endfunction()
 
 # parley_flatbuffers(TARGET SCHEMAS ...): compiles .fbs files with flatc at
