@@ -610,19 +610,26 @@ void JetStreamStore::CommitGroup(const std::vector<PendingAppend*>& group) {
         settle(i, result);
         continue;
       }
-      if (auto first = owner.find(p.events.front().id); first != owner.end()) {
-        const PendingAppend& other = *group[first->second];
-        bool same = other.stream == p.stream && other.events.size() == p.events.size();
-        for (const EventData& e : p.events) same = same && owner.count(e.id) && owner[e.id] == first->second;
-        if (same) {
-          same_as[i] = first->second;
+      // Ids already in this message: the whole append again (a concurrent
+      // retry, answered with the first one's result) or a refusal.
+      std::size_t known = 0;
+      std::optional<std::size_t> earlier;
+      bool one_owner = true;
+      for (const EventData& e : p.events) {
+        auto o = owner.find(e.id);
+        if (o == owner.end()) continue;
+        ++known;
+        one_owner = one_owner && (!earlier || *earlier == o->second);
+        earlier = o->second;
+      }
+      if (known > 0) {
+        const PendingAppend& other = *group[*earlier];
+        if (known == p.events.size() && one_owner && other.stream == p.stream &&
+            other.events.size() == p.events.size()) {
+          same_as[i] = *earlier;
         } else {
           settle(i, Error::InvalidArgument("some of these event ids are already stored and some are not"));
         }
-        continue;
-      }
-      if (std::any_of(p.events.begin(), p.events.end(), [&](const EventData& e) { return owner.count(e.id); })) {
-        settle(i, Error::InvalidArgument("some of these event ids are already stored and some are not"));
         continue;
       }
       std::uint64_t version;
