@@ -34,22 +34,18 @@ class NatsCluster {
 
   // Starts `size` nodes and waits until JetStream answers on every one.
   // `sync_always` false: the server's default, syncing every 2 minutes.
+  // Ports are picked before the servers bind them, so another program may
+  // take one in between: a cluster that does not form is started again on
+  // other ports (and the reason kept, in case none forms).
   explicit NatsCluster(int size, bool sync_always = true) : sync_always_(sync_always), nodes_(size) {
-    for (Node& n : nodes_) {
-      n.client_port = PickFreePort();
-      n.cluster_port = PickFreePort();
-      n.monitor_port = PickFreePort();
+    std::string why;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      why = TryStart(attempt);
+      if (why.empty()) return;
+      for (Node& n : nodes_) Terminate(n.pid, std::chrono::seconds(5));
+      for (Node& n : nodes_) n.pid = -1;
     }
-    for (int i = 0; i < size; ++i) WriteConfig(i);
-    for (int i = 0; i < size; ++i) Start(i);
-    for (int i = 0; i < size; ++i) {
-      if (!WaitHealthy(i, std::chrono::seconds(30))) {
-        throw std::runtime_error("nats-server " + std::to_string(i) + " did not become healthy; see " + Log(i));
-      }
-    }
-    if (size > 1 && !WaitMetaLeader(std::chrono::seconds(60))) {
-      throw std::runtime_error("the NATS cluster elected no JetStream leader of all its nodes; see " + Log(0));
-    }
+    throw std::runtime_error(why);
   }
 
   // True once node 0 sees a JetStream meta leader and every node as a peer
@@ -156,8 +152,39 @@ class NatsCluster {
   }
 
  private:
-  std::string Config(int i) const { return dir_.str("n" + std::to_string(i) + ".conf"); }
-  std::string Log(int i) const { return dir_.str("n" + std::to_string(i) + ".log"); }
+  // Each attempt at starting has its own files.
+  std::string Name(int i) const { return "n" + std::to_string(i) + "-" + std::to_string(attempt_); }
+  std::string Config(int i) const { return dir_.str(Name(i) + ".conf"); }
+  std::string Log(int i) const { return dir_.str(Name(i) + ".log"); }
+
+  // Starts the nodes on fresh ports and data folders; "" once every node
+  // is healthy and (for a cluster) a meta leader sees them all.
+  std::string TryStart(int attempt) {
+    attempt_ = attempt;
+    for (Node& n : nodes_) {
+      n.client_port = PickFreePort();
+      n.cluster_port = PickFreePort();
+      n.monitor_port = PickFreePort();
+    }
+    for (int i = 0; i < size(); ++i) WriteConfig(i);
+    for (int i = 0; i < size(); ++i) Start(i);
+    for (int i = 0; i < size(); ++i) {
+      if (!WaitHealthy(i, std::chrono::seconds(30))) {
+        return "nats-server " + std::to_string(i) + " did not become healthy: " + Tail(Log(i));
+      }
+    }
+    if (size() > 1 && !WaitMetaLeader(std::chrono::seconds(30))) {
+      return "the NATS cluster elected no JetStream leader of all its nodes: " + Tail(Log(0));
+    }
+    return "";
+  }
+
+  // The end of a log file, for an error message.
+  static std::string Tail(const std::string& path) {
+    std::ifstream in(path);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return path + ":\n" + (text.size() > 2000 ? text.substr(text.size() - 2000) : text);
+  }
 
   void WriteConfig(int i) const {
     std::ofstream out(Config(i));
@@ -165,7 +192,7 @@ class NatsCluster {
         << "listen: 127.0.0.1:" << nodes_[i].client_port << "\n"
         << "http: 127.0.0.1:" << nodes_[i].monitor_port << "\n"
         << "max_payload: 8MB\n"
-        << "jetstream {\n  store_dir: \"" << dir_.str("js" + std::to_string(i)) << "\"\n"
+        << "jetstream {\n  store_dir: \"" << dir_.str("js-" + Name(i)) << "\"\n"
         << (sync_always_ ? "  sync_interval: always\n" : "") << "}\n";
     if (nodes_.size() > 1) {
       out << "cluster {\n  name: parley-test\n  listen: 127.0.0.1:" << nodes_[i].cluster_port << "\n  routes: [\n";
@@ -177,6 +204,7 @@ class NatsCluster {
   }
 
   TempDir dir_;
+  int attempt_ = 0;
   const bool sync_always_;
   std::vector<Node> nodes_;
 };
