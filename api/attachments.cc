@@ -50,7 +50,7 @@ Result<Written> Service::Upload(const Caller& caller, const std::string& dossier
   std::optional<Idempotency> idempotency;
   if (!keyed.idempotency_scope.empty()) idempotency = Idempotency{keyed.idempotency_scope, keyed.body_sha};
   auto outcome = RunCommand<domain::Upload, domain::AttachmentEvent>(
-      log_, projector_, clock_, domain::UploadStream(firm, upload.upload), party->actor.id,
+      LogOf(firm), projector_, clock_, domain::UploadStream(firm, upload.upload), party->actor.id,
       [](const eventstore::RecordedEvent& r) {
         return domain::DecodeAttachmentEvent(r.type(), r.schema_version(), r.payload());
       },

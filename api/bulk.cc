@@ -78,7 +78,7 @@ Result<domain::BulkJob> Service::RunBulk(const std::string& firm, const std::str
                                          const std::string& actor, const domain::BulkCommand& command,
                                          const Idempotency* idempotency) {
   auto outcome = RunCommand<domain::BulkJob, domain::BulkEvent>(
-      log_, projector_, clock_, domain::BulkStream(firm, job), actor,
+      LogOf(firm), projector_, clock_, domain::BulkStream(firm, job), actor,
       [](const eventstore::RecordedEvent& r) {
         return domain::DecodeBulkEvent(r.type(), r.schema_version(), r.payload());
       },

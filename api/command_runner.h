@@ -18,6 +18,7 @@
 #include "common/sha256.h"
 #include "domain/event_codec.h"
 #include "eventstore/event_store.h"
+#include "eventstore/partitioned_log.h"
 #include "projections/projector.h"
 
 namespace parley::api {
@@ -67,7 +68,7 @@ struct Snapshot {
 
 template <class State, class Event>
 Result<CommandOutcome<State, Event>> RunCommand(
-    eventstore::EventStore& log, projections::Projector& projector, const Clock& clock,
+    eventstore::LogPartition log, projections::Projector& projector, const Clock& clock,
     const std::string& stream, const std::string& actor,
     const std::function<Result<Event>(const eventstore::RecordedEvent&)>& decode,
     const std::function<Result<std::vector<Event>>(const State&, Micros now)>& decide,
@@ -80,7 +81,7 @@ Result<CommandOutcome<State, Event>> RunCommand(
   // A retry of a request that was written: the first answer stands.
   std::optional<eventstore::RecordedEvent> earlier;
   if (idempotency) {
-    auto found = log.FindEvent(idempotency->Id("ev_", 0));
+    auto found = log.store.FindEvent(idempotency->Id("ev_", 0));
     if (!found.ok()) return found.error();
     earlier = std::move(*found);
     if (earlier && earlier->correlation_id() != "idem:" + idempotency->body_sha) {
@@ -94,7 +95,7 @@ Result<CommandOutcome<State, Event>> RunCommand(
       outcome.version = snapshot->version;
     }
     for (std::uint64_t from = outcome.version + 1;;) {
-      auto page = log.ReadStream(stream, from, eventstore::Direction::kForward, kPage);
+      auto page = log.store.ReadStream(stream, from, eventstore::Direction::kForward, kPage);
       if (!page.ok()) return page.error();
       for (const auto& recorded : *page) {
         auto event = decode(recorded);
@@ -129,13 +130,13 @@ Result<CommandOutcome<State, Event>> RunCommand(
       data.push_back(std::move(d));
       domain::Evolve(outcome.state, e);
     }
-    auto appended = log.Append(stream, eventstore::ExpectedVersion::Exactly(outcome.version), data);
+    auto appended = log.store.Append(stream, eventstore::ExpectedVersion::Exactly(outcome.version), data);
     if (!appended.ok() && appended.error().code == ErrorCode::kConflict) {
       if (expected_version) return appended.error();
       continue;  // decide again
     }
     if (!appended.ok()) return appended.error();
-    if (!projector.WaitFor(appended->position, std::chrono::seconds(10))) {
+    if (!projector.WaitFor(log.index, appended->position, std::chrono::seconds(10))) {
       return Error::Unavailable("The change is saved but the read models are behind; read again shortly.");
     }
     outcome.events = std::move(*decided);

@@ -51,7 +51,7 @@ Result<Written> Service::InboundEmail(const Caller& caller, std::string_view raw
   author.idempotency_scope = author.firm + "/inbound-email/" + message_id;
   author.body_sha = ToHex(Sha256(original.conversation + "\n" + original.user));
   const Idempotency idempotency{author.idempotency_scope, author.body_sha};
-  auto earlier = log_.FindEvent(idempotency.Id("ev_", 0));
+  auto earlier = LogOf(author.firm).store.FindEvent(idempotency.Id("ev_", 0));
   if (!earlier.ok()) return earlier.error();
   if (*earlier && (**earlier).correlation_id() != "idem:" + author.body_sha) {
     return Error::Conflict("This e-mail was already posted to another conversation.", 0);

@@ -12,30 +12,38 @@
 
 namespace parley::api {
 
-LiveEvents::LiveEvents(eventstore::EventStore& log, projections::ReadModelStore& models,
+LiveEvents::LiveEvents(const eventstore::PartitionedLog& log, projections::ReadModelStore& models,
                        projections::Projector& projector, std::size_t capacity)
-    : log_(log),
-      models_(models),
-      projector_(projector),
-      capacity_(capacity),
-      evicted_(log.LastPosition()),
-      head_(log.LastPosition()),
-      thread_([this] { Follow(); }) {}
+    : log_(log), models_(models), projector_(projector), capacity_(capacity) {
+  for (std::size_t partition = 0; partition < log.count(); ++partition) {
+    auto ring = std::make_unique<Ring>();
+    ring->evicted = log.at(partition).LastPosition();
+    ring->head = ring->evicted;
+    rings_.push_back(std::move(ring));
+  }
+  for (std::size_t partition = 0; partition < log.count(); ++partition) {
+    rings_[partition]->thread = std::thread([this, partition] { Follow(partition); });
+  }
+}
 
 void LiveEvents::Stop() {
   stopping_ = true;
-  if (thread_.joinable()) thread_.join();
+  for (auto& ring : rings_) {
+    if (ring->thread.joinable()) ring->thread.join();
+  }
 }
 
-std::optional<std::vector<std::shared_ptr<const LiveEvent>>> LiveEvents::After(std::uint64_t position,
+std::optional<std::vector<std::shared_ptr<const LiveEvent>>> LiveEvents::After(std::size_t partition,
+                                                                               std::uint64_t position,
                                                                                std::size_t max) const {
-  std::shared_lock lock(mutex_);
-  if (position < evicted_) return std::nullopt;
+  const Ring& ring = *rings_.at(partition);
+  std::shared_lock lock(ring.mutex);
+  if (position < ring.evicted) return std::nullopt;
   std::vector<std::shared_ptr<const LiveEvent>> out;
   // Positions grow along the ring: find the first one after `position`.
-  auto it = std::upper_bound(ring_.begin(), ring_.end(), position,
+  auto it = std::upper_bound(ring.events.begin(), ring.events.end(), position,
                              [](std::uint64_t p, const auto& e) { return p < e->position; });
-  for (; it != ring_.end() && out.size() < max; ++it) out.push_back(*it);
+  for (; it != ring.events.end() && out.size() < max; ++it) out.push_back(*it);
   return out;
 }
 
@@ -56,17 +64,19 @@ std::optional<std::string> LiveEvents::CachedCounters(
   return computed;
 }
 
-void LiveEvents::Follow() {
-  eventstore::Subscription subscription(log_, head_.load() + 1);
+void LiveEvents::Follow(std::size_t partition) {
+  Ring& ring = *rings_[partition];
+  eventstore::Subscription subscription(log_.at(partition), ring.head.load() + 1);
   while (!stopping_) {
     auto events = subscription.Next(256, std::chrono::milliseconds(100));
     if (!events.ok() || events->empty()) continue;
     // What a user may see is judged on the read model: wait until it has
     // these events (read-your-writes for the stream too).
-    while (!stopping_ && !projector_.WaitFor(events->back().position(), std::chrono::milliseconds(200))) {
+    while (!stopping_ &&
+           !projector_.WaitFor(partition, events->back().position(), std::chrono::milliseconds(200))) {
     }
     for (const auto& e : *events) {
-      head_ = e.position();
+      ring.head = e.position();
       if (!e.stream().starts_with(domain::kConversationStreamPrefix)) continue;
       const std::string id(e.stream().substr(domain::kConversationStreamPrefix.size()));
       auto record = projections::LoadRecord(models_, id);
@@ -92,11 +102,11 @@ void LiveEvents::Follow() {
       live->staff_only = live->type == "NoteAdded" || live->type == "ReadMarked";
       live->conversation = std::move(state);
       live->data = boost::json::serialize((**entry).json);
-      std::unique_lock lock(mutex_);
-      ring_.push_back(std::move(live));
-      if (ring_.size() > capacity_) {
-        evicted_ = ring_.front()->position;
-        ring_.pop_front();
+      std::unique_lock lock(ring.mutex);
+      ring.events.push_back(std::move(live));
+      if (ring.events.size() > capacity_) {
+        ring.evicted = ring.events.front()->position;
+        ring.events.pop_front();
       }
     }
   }
@@ -110,6 +120,7 @@ class LiveStream final : public OpenResponse {
              CountersOf counters)
       : live_(live),
         party_(std::move(party)),
+        partition_(live.PartitionOf(party_.directory->firm->firm)),
         cursor_(after),
         websocket_(websocket),
         counters_(std::move(counters)) {}
@@ -169,7 +180,7 @@ class LiveStream final : public OpenResponse {
   // Moves what the user may see from the ring into ready_; false if the
   // ring no longer holds the cursor.
   bool Fill() {
-    auto batch = live_.After(cursor_, 256);
+    auto batch = live_.After(partition_, cursor_, 256);
     if (!batch) return false;
     for (const auto& e : *batch) {
       cursor_ = e->position;
@@ -204,6 +215,7 @@ class LiveStream final : public OpenResponse {
 
   const LiveEvents& live_;
   Service::Party party_;
+  const std::size_t partition_;  // the ring of the party's firm
   std::uint64_t cursor_;
   const bool websocket_;
   CountersOf counters_;

@@ -1,7 +1,8 @@
 // The live stream (SPEC section 9, GET /v1/stream as Server-Sent Events):
-// a follower thread renders each conversation event once, after the read
-// models have it, into a bounded ring; each connection reads the ring from
-// its own position and keeps what its user may see. Memory is bounded by
+// a follower thread per partition of the log renders each conversation
+// event once, after the read models have it, into that partition's bounded
+// ring; each connection reads its firm's ring from its own position (a
+// position of that partition) and keeps what its user may see. Memory is bounded by
 // the ring: a connection that falls behind it is told so and closed.
 #pragma once
 
@@ -22,6 +23,7 @@
 #include "api/service.h"
 #include "domain/conversation.h"
 #include "eventstore/event_store.h"
+#include "eventstore/partitioned_log.h"
 #include "projections/projector.h"
 
 namespace parley::api {
@@ -39,7 +41,7 @@ struct LiveEvent {
 
 class LiveEvents {
  public:
-  LiveEvents(eventstore::EventStore& log, projections::ReadModelStore& models,
+  LiveEvents(const eventstore::PartitionedLog& log, projections::ReadModelStore& models,
              projections::Projector& projector, std::size_t capacity = 10'000);
   ~LiveEvents() { Stop(); }
   // Stops following the log (before the log and the projector stop).
@@ -47,12 +49,15 @@ class LiveEvents {
   LiveEvents(const LiveEvents&) = delete;
   LiveEvents& operator=(const LiveEvents&) = delete;
 
-  // Events after `position`, at most `max`; nullopt if some of those have
-  // already left the ring.
-  std::optional<std::vector<std::shared_ptr<const LiveEvent>>> After(std::uint64_t position,
+  // The partition whose ring has `firm`'s events.
+  std::size_t PartitionOf(std::string_view firm) const { return log_.ForFirm(firm).index; }
+  // Events of `partition` after `position`, at most `max`; nullopt if some
+  // of those have already left the ring.
+  std::optional<std::vector<std::shared_ptr<const LiveEvent>>> After(std::size_t partition,
+                                                                     std::uint64_t position,
                                                                      std::size_t max) const;
-  // The position of the last event looked at.
-  std::uint64_t Head() const { return head_.load(); }
+  // The position of the last event of `partition` looked at.
+  std::uint64_t Head(std::size_t partition) const { return rings_.at(partition)->head.load(); }
 
   // `compute()`, or what it gave for the same user and dossier as of the
   // same event: a user's connections share their counters.
@@ -61,23 +66,26 @@ class LiveEvents {
                                             const std::function<std::optional<std::string>()>& compute) const;
 
  private:
-  void Follow();
+  struct Ring {
+    mutable std::shared_mutex mutex;
+    std::deque<std::shared_ptr<const LiveEvent>> events;
+    // Events up to here are not in the ring: they left it, or came before
+    // the server started (a resume from there would have a gap).
+    std::uint64_t evicted = 0;
+    std::atomic<std::uint64_t> head = 0;
+    std::thread thread;
+  };
+  void Follow(std::size_t partition);
 
-  eventstore::EventStore& log_;
+  const eventstore::PartitionedLog& log_;
   projections::ReadModelStore& models_;
   projections::Projector& projector_;
   const std::size_t capacity_;
-  mutable std::shared_mutex mutex_;
-  std::deque<std::shared_ptr<const LiveEvent>> ring_;
-  // Events up to here are not in the ring: they left it, or came before
-  // the server started (a resume from there would have a gap).
-  std::uint64_t evicted_ = 0;
-  std::atomic<std::uint64_t> head_;
+  std::vector<std::unique_ptr<Ring>> rings_;  // one per partition
   std::atomic<bool> stopping_ = false;
   mutable std::mutex counters_mutex_;
   // (user, dossier) -> (event position, counters JSON); bounded by clearing.
   mutable std::map<std::pair<std::string, std::string>, std::pair<std::uint64_t, std::string>> counters_;
-  std::thread thread_;
 };
 
 // A dossier's counters for the stream's user, as JSON text (nullopt: none).

@@ -33,7 +33,7 @@ std::string OutboxEventId(const std::string& firm, const std::string& what) {
 
 }  // namespace
 
-Mailer::Mailer(eventstore::EventStore& log, projections::ReadModelStore& models,
+Mailer::Mailer(const eventstore::PartitionedLog& log, projections::ReadModelStore& models,
                projections::Projector& projector, const projections::DirectoryProjection& directory,
                const Clock& clock, MailTransport& transport, const ReplyTokens& tokens, MailerOptions options)
     : log_(log),
@@ -249,11 +249,12 @@ Result<void> Mailer::Deliver(const projections::MailRecord& record, Micros now) 
 Result<void> Mailer::AppendOutbox(const std::string& firm, const std::string& event_id,
                                   const domain::OutboxEvent& event) {
   const eventstore::EventData data = EventDataOf(event, event_id, std::string(kMailerActor));
-  auto appended = log_.Append(domain::OutboxStream(firm), eventstore::ExpectedVersion::Any(),
-                              std::span<const eventstore::EventData>(&data, 1));
+  const eventstore::LogPartition log = log_.ForFirm(firm);
+  auto appended = log.store.Append(domain::OutboxStream(firm), eventstore::ExpectedVersion::Any(),
+                                   std::span<const eventstore::EventData>(&data, 1));
   if (!appended.ok()) return appended.error();
   // The next scan must not see the work again.
-  if (!projector_.WaitFor(appended->position, std::chrono::seconds(10)))
+  if (!projector_.WaitFor(log.index, appended->position, std::chrono::seconds(10)))
     return Error::Unavailable("the outbox read model is behind the log");
   return {};
 }

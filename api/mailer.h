@@ -40,7 +40,7 @@ struct MailerOptions {
 
 class Mailer {
  public:
-  Mailer(eventstore::EventStore& log, projections::ReadModelStore& models, projections::Projector& projector,
+  Mailer(const eventstore::PartitionedLog& log, projections::ReadModelStore& models, projections::Projector& projector,
          const projections::DirectoryProjection& directory, const Clock& clock, MailTransport& transport,
          const ReplyTokens& tokens, MailerOptions options);
   ~Mailer();
@@ -67,7 +67,7 @@ class Mailer {
   void Loop();
   Micros ScanFrom() const;  // where a pass starts; mu_ held
 
-  eventstore::EventStore& log_;
+  const eventstore::PartitionedLog& log_;
   projections::ReadModelStore& models_;
   projections::Projector& projector_;
   projections::DirectoryCache directories_;

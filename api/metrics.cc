@@ -39,7 +39,7 @@ std::string Metrics::Render(const eventstore::StoreStats& store, std::uint64_t l
         << "parley_http_request_duration_seconds_sum{route=\"" << route << "\"} " << h.sum_seconds << "\n"
         << "parley_http_request_duration_seconds_count{route=\"" << route << "\"} " << h.count << "\n";
   }
-  out << "# HELP parley_log_position The last durable global position of the event log.\n"
+  out << "# HELP parley_log_position Events durable in the log (the last positions of its partitions, summed).\n"
       << "# TYPE parley_log_position gauge\nparley_log_position " << log_position << "\n"
       << "# HELP parley_projection_lag_events Events in the log not yet applied by every projection.\n"
       << "# TYPE parley_projection_lag_events gauge\nparley_projection_lag_events "

@@ -306,7 +306,7 @@ Reply Stream(Services& services, const Request& request, const Caller&, const Pa
     return Fail(request, Error::Forbidden("The live stream is for staff and clients."));
   std::string resume(request["Last-Event-ID"]);
   if (resume.empty()) resume = QueryParam(target, "after");
-  std::uint64_t after = services.live->Head();
+  std::uint64_t after = services.live->Head(services.live->PartitionOf(party->directory->firm->firm));
   if (!resume.empty()) {
     auto [end, ec] = std::from_chars(resume.data(), resume.data() + resume.size(), after);
     if (ec != std::errc() || end != resume.data() + resume.size())
@@ -343,7 +343,7 @@ const std::vector<RouteEntry>& Table() {
       {V::get, "/healthz", false,
        [](Services& s, const Request& r, const Caller&, const Params&) {
          return JsonResponse(r, http::status::ok,
-                             {{"status", "ok"}, {"log_position", s.store.LastPosition()}});
+                             {{"status", "ok"}, {"log_position", s.log.TotalEvents()}});
        }},
       {V::get, "/metrics", false,
        [](Services& s, const Request& r, const Caller&, const Params&) {
@@ -351,9 +351,9 @@ const std::vector<RouteEntry>& Table() {
          Response res{http::status::ok, r.version()};
          res.set(http::field::content_type, "text/plain; version=0.0.4");
          res.keep_alive(r.keep_alive());
-         const std::uint64_t position = s.store.LastPosition();
-         res.body() = s.metrics->Render(s.store.Stats(), position,
-                                        s.projector ? s.projector->AppliedPosition() : position);
+         const std::uint64_t position = s.log.TotalEvents();
+         res.body() = s.metrics->Render(s.log.Stats(), position,
+                                        s.projector ? s.projector->AppliedEvents() : position);
          res.prepare_payload();
          return res;
        }},

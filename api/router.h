@@ -14,12 +14,12 @@
 #include "api/server.h"
 #include "api/service.h"
 #include "common/clock.h"
-#include "eventstore/event_store.h"
+#include "eventstore/partitioned_log.h"
 
 namespace parley::api {
 
 struct Services {
-  eventstore::EventStore& store;
+  const eventstore::PartitionedLog& log;
   Service& service;
   std::string jwt_secret;
   // What tokens' `exp` is checked against: the wall clock, even under

@@ -50,7 +50,7 @@ json::object DossierJson(const domain::DossierDefined& d) {
 
 }  // namespace
 
-Service::Service(eventstore::EventStore& log, projections::ReadModelStore& models,
+Service::Service(const eventstore::PartitionedLog& log, projections::ReadModelStore& models,
                  projections::Projector& projector, const projections::DirectoryProjection& directory,
                  const Clock& clock)
     : log_(log),
@@ -86,7 +86,7 @@ Result<void> Service::AuthorizeClock(const Claims& caller) {
 namespace {
 
 // Runs a directory command on the firm's directory stream.
-Result<std::pair<domain::Directory, bool>> RunDirectoryCommand(eventstore::EventStore& log,
+Result<std::pair<domain::Directory, bool>> RunDirectoryCommand(eventstore::LogPartition log,
                                                                projections::Projector& projector,
                                                                const Clock& clock, const std::string& firm,
                                                                const domain::DirectoryCommand& command,
@@ -111,7 +111,7 @@ Result<Written> Service::PutFirm(const Claims& caller, const std::string& firm, 
   auto language = StringField(body, "default_language", false);
   if (!language.ok()) return language.error();
   domain::DefineFirm command{firm, *name, language->empty() ? "fr" : *language};
-  auto ran = RunDirectoryCommand(log_, projector_, clock_, firm, command, caller.subject);
+  auto ran = RunDirectoryCommand(LogOf(firm), projector_, clock_, firm, command, caller.subject);
   if (!ran.ok()) return ran.error();
   return Written{FirmJson(*ran->first.firm), !before->firm.has_value()};
 }
@@ -129,7 +129,7 @@ Result<Written> Service::PutUser(const Claims& caller, const std::string& firm, 
     if (!value.ok()) return value.error();
     *target = *value;
   }
-  auto ran = RunDirectoryCommand(log_, projector_, clock_, firm, command, caller.subject);
+  auto ran = RunDirectoryCommand(LogOf(firm), projector_, clock_, firm, command, caller.subject);
   if (!ran.ok()) return ran.error();
   return Written{UserJson(*ran->first.User(user)), before->User(user) == nullptr};
 }
@@ -161,7 +161,7 @@ Result<Written> Service::PutDossier(const Claims& caller, const std::string& fir
     if (!s.is_string()) return Error::InvalidArgument("\"staff\" is a list of user ids.");
     command.staff.emplace_back(s.as_string());
   }
-  auto ran = RunDirectoryCommand(log_, projector_, clock_, firm, command, caller.subject);
+  auto ran = RunDirectoryCommand(LogOf(firm), projector_, clock_, firm, command, caller.subject);
   if (!ran.ok()) return ran.error();
   return Written{DossierJson(*ran->first.Dossier(dossier)), before->Dossier(dossier) == nullptr};
 }

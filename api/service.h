@@ -23,6 +23,7 @@
 #include "domain/settings.h"
 #include "domain/templates.h"
 #include "eventstore/event_store.h"
+#include "eventstore/partitioned_log.h"
 #include "projections/conversation_projection.h"
 #include "projections/directory_projection.h"
 #include "projections/projector.h"
@@ -62,7 +63,8 @@ class Service {
   };
 
   // `directory` tells the service's directory cache when to reload.
-  Service(eventstore::EventStore& log, projections::ReadModelStore& models, projections::Projector& projector,
+  Service(const eventstore::PartitionedLog& log, projections::ReadModelStore& models,
+          projections::Projector& projector,
           const projections::DirectoryProjection& directory, const Clock& clock);
   ~Service();
 
@@ -167,7 +169,6 @@ class Service {
   // The dossier's whole history as JSON Lines, one entry per line.
   Result<std::string> ExportDossier(const Claims& caller, const std::string& dossier);
 
-  eventstore::EventStore& log() { return log_; }
   // The caller as a user of their firm (GET /v1/stream decides with it).
   Result<Party> PartyOf(const Claims& caller) { return Resolve(caller); }
   // A dossier's counters as the party sees them now (the live stream's
@@ -245,7 +246,10 @@ class Service {
   // Returns the firm's directory as the read models have it.
   Result<domain::Directory> AuthorizeAdmin(const Claims& caller, const std::string& firm);
 
-  eventstore::EventStore& log_;
+  // The partition of the log that holds `firm`'s streams.
+  eventstore::LogPartition LogOf(std::string_view firm) const { return log_.ForFirm(firm); }
+
+  const eventstore::PartitionedLog& log_;
   projections::ReadModelStore& models_;
   projections::Projector& projector_;
   projections::DirectoryCache directories_;

@@ -36,7 +36,7 @@ Result<domain::UserSettings> Service::RunSettings(const Party& party, const doma
   std::optional<Idempotency> idempotency;
   if (!caller.idempotency_scope.empty()) idempotency = Idempotency{caller.idempotency_scope, caller.body_sha};
   auto outcome = RunCommand<domain::UserSettings, domain::SettingsEvent>(
-      log_, projector_, clock_, domain::SettingsStream(party.directory->firm->firm, party.actor.id),
+      LogOf(party.directory->firm->firm), projector_, clock_, domain::SettingsStream(party.directory->firm->firm, party.actor.id),
       party.actor.id,
       [](const eventstore::RecordedEvent& r) {
         return domain::DecodeSettingsEvent(r.type(), r.schema_version(), r.payload());

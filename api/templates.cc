@@ -40,7 +40,7 @@ Result<domain::FirmTemplates> Service::RunTemplates(const Party& party,
   if (!caller.idempotency_scope.empty()) idempotency = Idempotency{caller.idempotency_scope, caller.body_sha};
   const std::string& firm = party.directory->firm->firm;
   auto outcome = RunCommand<domain::FirmTemplates, domain::TemplateEvent>(
-      log_, projector_, clock_, domain::TemplatesStream(firm), party.actor.id,
+      LogOf(firm), projector_, clock_, domain::TemplatesStream(firm), party.actor.id,
       [](const eventstore::RecordedEvent& r) {
         return domain::DecodeTemplateEvent(r.type(), r.schema_version(), r.payload());
       },

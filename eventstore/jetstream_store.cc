@@ -13,6 +13,7 @@
 // reads; an append returns once the copy holds it, so a caller reads its
 // own writes.
 #include "eventstore/jetstream_store.h"
+#include "eventstore/partitioned_log.h"
 
 #include <curl/curl.h>
 #include <nats/nats.h>
@@ -203,6 +204,11 @@ class JetStreamStore final : public EventStore {
   };
 
   Result<void> EnsureStream();
+  // What the stream's description records: its place in the log.
+  std::string Description() const {
+    return "Parley event log, partition " + std::to_string(options_.partition_index) + " of " +
+           std::to_string(options_.partitions);
+  }
   Result<std::uint64_t> LastSequence();
   Result<void> Subscribe();
   void FollowLoop();
@@ -330,6 +336,8 @@ Result<void> JetStreamStore::EnsureStream() {
     config.DenyPurge = true;
     config.Duplicates = kDuplicateWindowNanos;
     config.AllowDirect = true;
+    const std::string description = Description();
+    config.Description = description.c_str();
     s = js_AddStream(&info, js_, &config, nullptr, &code);
     if (s != NATS_OK) {
       // Another process may have created it at the same moment.
@@ -340,9 +348,15 @@ Result<void> JetStreamStore::EnsureStream() {
   const bool file = info->Config->Storage == js_FileStorage;
   const bool deny_delete = info->Config->DenyDelete;
   const std::uint64_t last = info->State.LastSeq;
+  const std::string description = info->Config->Description ? info->Config->Description : "";
   jsStreamInfo_Destroy(info);
   if (!file || !deny_delete) {
     return Error::InvalidArgument("stream " + stream_name_ + " exists without file storage and DenyDelete");
+  }
+  // Another count would send firms to other partitions than their history.
+  if (description != Description() && !(description.empty() && options_.partitions == 1)) {
+    return Error::InvalidArgument("stream " + stream_name_ + " says \"" + description + "\", not \"" +
+                                  Description() + "\": start with the partitions= count the log was made with");
   }
   if (last == 0) {
     // An empty first message: from then on every append expects a last
@@ -813,11 +827,18 @@ Result<void> ParseJetStreamUrl(std::string_view url, JetStreamStoreOptions& opti
       options.replicas = replicas;
     } else if (key == "monitor") {
       options.monitors = SplitList(value);
-    } else if (key == "partition") {
-      if (value.empty() || SubjectToken(value) != value) {
-        return Error::InvalidArgument("a partition name holds only letters, digits, _ and -");
+    } else if (key == "partitions") {
+      std::size_t partitions = 0;
+      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), partitions);
+      if (ec != std::errc() || p != value.data() + value.size() || partitions < 1 || partitions > kMaxPartitions) {
+        return Error::InvalidArgument("partitions must be 1 to " + std::to_string(kMaxPartitions));
       }
-      options.partition = std::string(value);
+      options.partitions = partitions;
+    } else if (key == "log") {
+      if (value.empty() || SubjectToken(value) != value) {
+        return Error::InvalidArgument("a log name holds only letters, digits, _ and -");
+      }
+      options.log_name = std::string(value);
     } else {
       return Error::InvalidArgument("unknown NATS store option " + std::string(key));
     }
@@ -827,10 +848,34 @@ Result<void> ParseJetStreamUrl(std::string_view url, JetStreamStoreOptions& opti
   return {};
 }
 
+std::string PartitionName(const std::string& log_name, std::size_t index) {
+  std::string name = log_name.empty() ? "P" : log_name + "_P";
+  if (index < 10) name.push_back('0');
+  return name + std::to_string(index);
+}
+
 Result<std::unique_ptr<EventStore>> OpenJetStreamStore(const JetStreamStoreOptions& options) {
+  if (options.partitions < 1 || options.partition_index >= options.partitions) {
+    return Error::InvalidArgument("partition " + std::to_string(options.partition_index) + " is not in a log of " +
+                                  std::to_string(options.partitions));
+  }
   auto store = std::make_unique<JetStreamStore>(options);
   if (auto opened = store->Open(); !opened.ok()) return opened.error();
   return std::unique_ptr<EventStore>(std::move(store));
+}
+
+Result<std::vector<std::unique_ptr<EventStore>>> OpenJetStreamLog(const JetStreamStoreOptions& options) {
+  std::vector<std::unique_ptr<EventStore>> partitions;
+  for (std::size_t index = 0; index < options.partitions; ++index) {
+    JetStreamStoreOptions one = options;
+    one.partition_index = index;
+    one.partition = PartitionName(options.log_name, index);
+    one.mirror_path = options.mirror_path + "/" + one.partition;
+    auto store = OpenJetStreamStore(one);
+    if (!store.ok()) return store.error();
+    partitions.push_back(std::move(*store));
+  }
+  return partitions;
 }
 
 }  // namespace parley::eventstore

@@ -23,9 +23,19 @@ struct JetStreamStoreOptions {
   std::vector<std::string> monitors;
   // Skips those checks: acknowledged events may be lost if servers crash.
   bool unsafe_durability = false;
-  std::string partition = "P00";  // stream EV_<partition>, subjects ev.<partition>.>
+  // The log: `partitions` streams EV_P00, EV_P01, ... (EV_<log_name>_P00,
+  // ... when named), each with subjects ev.<partition>.>. The count is
+  // recorded in each stream's description, and a start with another count
+  // is refused (it would move firms to other partitions).
+  std::string log_name;
+  std::size_t partitions = 1;
+  // This store's partition: its index and name (OpenJetStreamLog sets them).
+  std::size_t partition_index = 0;
+  std::string partition = "P00";
   int replicas = 3;
-  std::string mirror_path;  // the local copy (RocksDB), rebuilt if removed
+  // The local copy (RocksDB), rebuilt if removed. OpenJetStreamLog puts
+  // each partition's copy in a folder of its name under this one.
+  std::string mirror_path;
   const Clock* clock = &SystemClock::Instance();
   // How long one publish waits for its acknowledgement before it is sent
   // again, and how long an append keeps trying before it answers
@@ -34,13 +44,21 @@ struct JetStreamStoreOptions {
   std::chrono::milliseconds give_up_after{10000};
 };
 
-// Parses "nats://host:port[,host:port...][?replicas=N&monitor=host:port,...
-// &partition=P00]" into `options` (servers, monitors, replicas, partition).
+// Parses "nats://host:port[,host:port...][?monitor=host:port,...&replicas=N
+// &partitions=N&log=NAME]" into `options`.
 Result<void> ParseJetStreamUrl(std::string_view url, JetStreamStoreOptions& options);
 
-// Connects, checks the servers, creates the partition stream if missing,
-// and catches the local copy up with it before returning.
+// The name of partition `index` of a log: "P00", or "<log_name>_P00".
+std::string PartitionName(const std::string& log_name, std::size_t index);
+
+// Connects, checks the servers, creates the partition stream
+// (options.partition) if missing, and catches the local copy up with it
+// before returning.
 Result<std::unique_ptr<EventStore>> OpenJetStreamStore(const JetStreamStoreOptions& options);
+
+// Opens every partition of the log, in index order, each with its copy
+// under options.mirror_path/<partition name>.
+Result<std::vector<std::unique_ptr<EventStore>>> OpenJetStreamLog(const JetStreamStoreOptions& options);
 
 // Checks a NATS server's /varz answer (`body`, read from `monitor`): its
 // version is 2.10 or later and JetStream syncs every write before

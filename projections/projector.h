@@ -1,5 +1,6 @@
 // Projections: read models folded from the log, each stored with its
-// checkpoint (the last global position applied) in the same atomic batch,
+// checkpoints (the last position applied, one per partition of the log) in
+// the same atomic batch,
 // so that a restart resumes where it stopped and a rebuild from position 0
 // gives the same bytes. Reads are served from here; nothing replays the
 // log on a read.
@@ -20,6 +21,7 @@
 #include "common/result.h"
 #include "common/sha256.h"
 #include "eventstore/event_store.h"
+#include "eventstore/partitioned_log.h"
 
 namespace parley::projections {
 
@@ -84,23 +86,25 @@ class ReadModelStore {
                                                                         std::string_view prefix,
                                                                         std::string_view start,
                                                                         std::size_t limit) = 0;
-  // The last position applied to `projection` (0: none).
-  virtual Result<std::uint64_t> Checkpoint(std::string_view projection) = 0;
+  // The last position of `partition` applied to `projection` (0: none).
+  virtual Result<std::uint64_t> Checkpoint(std::string_view projection, std::size_t partition = 0) = 0;
   // The format the stored data of `projection` has (0: none recorded).
   virtual Result<std::uint32_t> Format(std::string_view projection) = 0;
-  // Drops every key and the checkpoint of `projection`, and records that
+  // Drops every key and the checkpoints of `projection`, and records that
   // its data will be in `format`, in one atomic batch.
   virtual Result<void> Reset(std::string_view projection, std::uint32_t format) = 0;
   // SHA-256 over every key and value of `projection`, in key order, and
-  // its checkpoint: equal digests mean equal read models.
+  // its checkpoints: equal digests mean equal read models.
   virtual Result<Sha256Digest> Digest(std::string_view projection) = 0;
 
-  // Applies `events` to `projections` (each only past its checkpoint) and
-  // stores their data and new checkpoints in one atomic batch. It is not
+  // Applies `events` of `partition` to `projections` (each only past its
+  // checkpoint there) and stores their data and new checkpoints in one
+  // atomic batch. Calls must not overlap (the projector's apply lock). It is not
   // synced: the log is the durable truth, and after a crash a projection
   // resumes from the checkpoint written with its data.
   virtual Result<void> ApplyBatch(const std::vector<Projection*>& projections,
-                                  const std::vector<eventstore::RecordedEvent>& events) = 0;
+                                  const std::vector<eventstore::RecordedEvent>& events,
+                                  std::size_t partition = 0) = 0;
 };
 
 // Calls `visit(key, value)` for every value of `projection` whose key
@@ -121,9 +125,14 @@ Result<void> ForEachStored(ReadModelStore& store, std::string_view projection, s
   }
 }
 
-// Keeps projections up to date with the log, on a thread of its own.
+// Keeps projections up to date with the log: one thread follows each
+// partition, and their batches are applied one at a time, so a projection
+// never runs twice at once. Partitions are independent (a firm lives in
+// one), so they may be applied in any interleaving.
 class Projector {
  public:
+  Projector(const eventstore::PartitionedLog& log, ReadModelStore& store, std::vector<Projection*> projections);
+  // A log of one partition.
   Projector(eventstore::EventStore& log, ReadModelStore& store, std::vector<Projection*> projections);
   ~Projector();
 
@@ -131,31 +140,36 @@ class Projector {
   Result<void> Start();
   void Stop();
   // Applies everything in the log now, on the caller's thread (rebuild).
-  // `progress` is called after each page with the position reached.
+  // `progress` is called after each page with the events applied so far.
   Result<void> CatchUp(const std::function<void(std::uint64_t)>& progress = {});
 
-  // The position every projection has applied (the lowest checkpoint).
-  std::uint64_t AppliedPosition() const;
-  // Waits until AppliedPosition() >= position: a caller reads its own
-  // writes by waiting for the position its append returned.
-  bool WaitFor(std::uint64_t position, std::chrono::milliseconds timeout);
+  // The position of `partition` every projection has applied (the lowest
+  // checkpoint there).
+  std::uint64_t AppliedPosition(std::size_t partition = 0) const;
+  // Applied positions summed over the partitions (for the lag metric).
+  std::uint64_t AppliedEvents() const;
+  // Waits until AppliedPosition(partition) >= position: a caller reads
+  // its own writes by waiting for the position its append returned.
+  bool WaitFor(std::size_t partition, std::uint64_t position, std::chrono::milliseconds timeout);
   // The first error that stopped the projector, if any.
   std::optional<Error> failure() const;
 
  private:
-  Result<std::uint64_t> LowestCheckpoint();
-  Result<void> ApplyPage(const std::vector<eventstore::RecordedEvent>& events);
-  void Run(std::uint64_t from);
+  Result<std::uint64_t> LowestCheckpoint(std::size_t partition);
+  Result<void> ApplyPage(std::size_t partition, const std::vector<eventstore::RecordedEvent>& events);
+  void Run(std::size_t partition, std::uint64_t from);
 
-  eventstore::EventStore& log_;
+  std::optional<eventstore::PartitionedLog> own_view_;  // the second constructor's log
+  const eventstore::PartitionedLog& log_;
   ReadModelStore& store_;
   std::vector<Projection*> projections_;
-  std::thread thread_;
+  std::vector<std::thread> threads_;
+  std::mutex apply_mu_;  // one ApplyBatch at a time
   mutable std::mutex mu_;
   std::condition_variable applied_cv_;
-  std::uint64_t applied_ = 0;     // guarded by mu_
-  bool stopping_ = false;         // guarded by mu_
-  std::optional<Error> failure_;  // guarded by mu_
+  std::vector<std::uint64_t> applied_;  // per partition, guarded by mu_
+  bool stopping_ = false;               // guarded by mu_
+  std::optional<Error> failure_;        // guarded by mu_
 };
 
 }  // namespace parley::projections

@@ -1,6 +1,8 @@
 // The read models' RocksDB database. Keys (one column family):
 //   'd' projection '\0' key  -> value       (a projection's data)
-//   'c' projection           -> u64 BE      (its checkpoint)
+//   'c' projection           -> u64 BE      (its checkpoint in partition 0)
+//   'c' projection '\0' p    -> u64 BE      (its checkpoint in partition p > 0,
+//                                           one byte)
 // A batch of events is applied through a WriteBatchWithIndex, so that a
 // projection reads its own pending writes, and written with every
 // checkpoint it moves. It is not synced: the log is the durable truth, and
@@ -28,10 +30,23 @@ std::string DataPrefix(std::string_view projection) {
   return key;
 }
 
-std::string CheckpointKey(std::string_view projection) {
+std::string CheckpointKey(std::string_view projection, std::size_t partition) {
   std::string key = "c";  // appended: GCC 12 warns falsely (-Wrestrict) on "c" + std::string(...)
   key.append(projection);
+  if (partition > 0) {
+    key.push_back('\0');
+    key.push_back(static_cast<char>(partition));
+  }
   return key;
+}
+
+// Just before and just past the checkpoints of partitions 1 and up.
+std::pair<std::string, std::string> LaterCheckpointRange(std::string_view projection) {
+  std::string begin = CheckpointKey(projection, 0);
+  begin.push_back('\0');
+  std::string end = begin;
+  end.back() = '\1';
+  return {begin, end};
 }
 
 std::string FormatKey(std::string_view projection) {
@@ -98,9 +113,9 @@ class RocksReadModelStore final : public ReadModelStore {
     return out;
   }
 
-  Result<std::uint64_t> Checkpoint(std::string_view projection) override {
+  Result<std::uint64_t> Checkpoint(std::string_view projection, std::size_t partition) override {
     std::string value;
-    auto s = db_->Get(rocksdb::ReadOptions(), CheckpointKey(projection), &value);
+    auto s = db_->Get(rocksdb::ReadOptions(), CheckpointKey(projection, partition), &value);
     if (s.IsNotFound()) return std::uint64_t{0};
     if (!s.ok()) return FromStatus(s, "cannot read a checkpoint");
     auto position = eventstore::keys::DecodeU64(value);
@@ -123,21 +138,30 @@ class RocksReadModelStore final : public ReadModelStore {
     end.back() = '\1';  // just past every "d<name>\0..." key
     rocksdb::WriteBatch batch;
     batch.DeleteRange(DataPrefix(projection), end).PermitUncheckedError();
-    batch.Delete(CheckpointKey(projection)).PermitUncheckedError();
+    batch.Delete(CheckpointKey(projection, 0)).PermitUncheckedError();
+    const auto [later, past] = LaterCheckpointRange(projection);
+    batch.DeleteRange(later, past).PermitUncheckedError();
     batch.Put(FormatKey(projection), eventstore::keys::EncodeU64(format)).PermitUncheckedError();
     auto s = db_->Write(rocksdb::WriteOptions(), &batch);
     if (!s.ok()) return FromStatus(s, "cannot reset a read model");
-    checkpoints_.erase(std::string(projection));
+    std::erase_if(checkpoints_, [&](const auto& entry) { return entry.first.first == projection; });
     return {};
   }
 
   Result<Sha256Digest> Digest(std::string_view projection) override {
     Sha256Hasher hasher;
-    auto checkpoint = Checkpoint(projection);
+    auto checkpoint = Checkpoint(projection, 0);
     if (!checkpoint.ok()) return checkpoint.error();
     hasher.Update(eventstore::keys::EncodeU64(*checkpoint));
-    const std::string prefix = DataPrefix(projection);
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    // Other partitions' checkpoints, where there are any (none: the digest
+    // of a one-partition log stays what it always was).
+    const auto [later, past] = LaterCheckpointRange(projection);
+    for (it->Seek(later); it->Valid() && it->key().compare(past) < 0; it->Next()) {
+      hasher.Update(it->key().ToStringView());
+      hasher.Update(it->value().ToStringView());
+    }
+    const std::string prefix = DataPrefix(projection);
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       // Lengths first, so that no two different sets of pairs hash alike.
       hasher.Update(eventstore::keys::EncodeU64(it->key().size()));
@@ -150,41 +174,48 @@ class RocksReadModelStore final : public ReadModelStore {
   }
 
   Result<void> ApplyBatch(const std::vector<Projection*>& projections,
-                          const std::vector<eventstore::RecordedEvent>& events) override {
+                          const std::vector<eventstore::RecordedEvent>& events, std::size_t partition) override {
     if (events.empty()) return {};
     rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
-    std::map<std::string, std::uint64_t> moved;
+    std::map<CheckpointOf, std::uint64_t> moved;
     for (Projection* projection : projections) {
       const std::string name = projection->name();
+      const CheckpointOf of{name, partition};
       // Only this method writes checkpoints: after the first read, the
       // ones it wrote last are the stored ones.
-      auto known = checkpoints_.find(name);
-      auto checkpoint = known != checkpoints_.end() ? Result<std::uint64_t>(known->second) : Checkpoint(name);
+      auto known = checkpoints_.find(of);
+      auto checkpoint =
+          known != checkpoints_.end() ? Result<std::uint64_t>(known->second) : Checkpoint(name, partition);
       if (!checkpoint.ok()) return checkpoint.error();
-      checkpoints_[name] = *checkpoint;
+      checkpoints_[of] = *checkpoint;
       if (events.back().position() <= *checkpoint) continue;
       BatchWriter writer(db_.get(), batch, DataPrefix(name));
       for (const auto& event : events) {
         if (event.position() <= *checkpoint) continue;
         if (auto applied = projection->Apply(event, writer); !applied.ok()) {
           Error error = applied.error();
-          error.message = name + " at position " + std::to_string(event.position()) + ": " + error.message;
+          error.message = name + " at position " + std::to_string(event.position()) +
+                          (partition > 0 ? " of partition " + std::to_string(partition) : "") + ": " +
+                          error.message;
           return error;
         }
       }
-      batch.Put(CheckpointKey(name), eventstore::keys::EncodeU64(events.back().position()))
+      batch.Put(CheckpointKey(name, partition), eventstore::keys::EncodeU64(events.back().position()))
           .PermitUncheckedError();
-      moved[name] = events.back().position();
+      moved[of] = events.back().position();
     }
     auto s = db_->Write(rocksdb::WriteOptions(), batch.GetWriteBatch());
     if (!s.ok()) return FromStatus(s, "cannot write read models");
-    for (auto& [name, position] : moved) checkpoints_[name] = position;
+    for (auto& [of, position] : moved) checkpoints_[of] = position;
     return {};
   }
 
  private:
   std::unique_ptr<rocksdb::DB> db_;
-  std::map<std::string, std::uint64_t> checkpoints_;  // as ApplyBatch stored them (its thread only)
+  using CheckpointOf = std::pair<std::string, std::size_t>;  // projection, partition
+  // As ApplyBatch stored them (only one ApplyBatch runs at a time: the
+  // projector's apply lock).
+  std::map<CheckpointOf, std::uint64_t> checkpoints_;
 };
 
 }  // namespace

@@ -1,7 +1,10 @@
 #include "tools/flags.h"
 
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
+
+#include "eventstore/event_store.h"
 
 namespace parley::tools {
 
@@ -51,11 +54,31 @@ std::string Flags::Unknown(const std::set<std::string>& known) const {
   return {};
 }
 
-std::string LogDirectory(const std::string& data) {
-  const std::filesystem::path log = std::filesystem::path(data) / "log";
-  const std::filesystem::path copy = std::filesystem::path(data) / "jetstream";
-  if (!std::filesystem::exists(log) && std::filesystem::exists(copy)) return copy.string();
-  return log.string();
+Result<std::unique_ptr<eventstore::PartitionedLog>> OpenDataLog(const std::string& data) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> paths;
+  const fs::path log = fs::path(data) / "log";
+  const fs::path copies = fs::path(data) / "jetstream";
+  std::error_code ec;
+  if (!fs::exists(log) && fs::is_directory(copies, ec)) {
+    // Partition names sort in index order: P00, P01, ...
+    for (const auto& entry : fs::directory_iterator(copies, ec)) {
+      if (fs::exists(entry.path() / "CURRENT")) paths.push_back(entry.path());
+    }
+    std::sort(paths.begin(), paths.end());
+  }
+  if (paths.empty()) paths.push_back(log);
+  std::vector<std::unique_ptr<eventstore::EventStore>> partitions;
+  for (const fs::path& path : paths) {
+    eventstore::RocksDbStoreOptions options;
+    options.path = path.string();
+    options.read_only = true;
+    options.create_if_missing = false;
+    auto store = eventstore::OpenRocksDbStore(options);
+    if (!store.ok()) return store.error();
+    partitions.push_back(std::move(*store));
+  }
+  return std::make_unique<eventstore::PartitionedLog>(std::move(partitions));
 }
 
 }  // namespace parley::tools

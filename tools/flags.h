@@ -3,10 +3,14 @@
 
 #include <cstdlib>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
+
+#include "common/result.h"
+#include "eventstore/partitioned_log.h"
 
 namespace parley::tools {
 
@@ -32,9 +36,10 @@ class Flags {
   std::string error_;
 };
 
-// The event log of a data directory: DATA/log (the embedded RocksDB log),
-// or DATA/jetstream, the local copy a parleyd on JetStream keeps (same
-// format), when only that one is there.
-std::string LogDirectory(const std::string& data);
+// The event log of a data directory, read-only (for tools beside a running
+// server): DATA/log, the embedded RocksDB log, or else the local copies a
+// parleyd on JetStream keeps of its partitions (same format), in
+// DATA/jetstream/<partition>, in partition order.
+Result<std::unique_ptr<eventstore::PartitionedLog>> OpenDataLog(const std::string& data);
 
 }  // namespace parley::tools

@@ -14,6 +14,7 @@
 // (they see the log as it was when they opened it).
 #include <boost/json.hpp>
 
+#include <functional>
 #include <iostream>
 #include <map>
 #include <set>
@@ -41,26 +42,47 @@ int Fail(const std::string& message) {
   return 1;
 }
 
-int Verify(eventstore::EventStore& log) {
-  auto report = log.Verify(1, eventstore::kEndOfStream);
-  if (!report.ok()) {
-    std::cout << "chain broken: first bad position " << report.error().detail << ": "
-              << report.error().message << "\n";
-    return 1;
+// Each partition has its own chain.
+// Calls `visit` for every event of every partition, partition by
+// partition, each in log order (a firm lives in one partition, so each
+// firm's events come in order).
+Result<void> ForEachEvent(const eventstore::PartitionedLog& log,
+                          const std::function<bool(const eventstore::EventView&)>& visit) {
+  bool more = true;
+  for (std::size_t partition = 0; partition < log.count() && more; ++partition) {
+    auto walked = log.at(partition).ForEach(1, eventstore::kEndOfStream, [&](const eventstore::EventView& e) {
+      return more = visit(e);
+    });
+    if (!walked.ok()) return walked.error();
   }
-  std::cout << "chain intact: " << report->checked << " events verified, up to position "
-            << report->last_position << "\n";
-  return 0;
+  return {};
+}
+
+int Verify(const eventstore::PartitionedLog& log) {
+  int status = 0;
+  for (std::size_t partition = 0; partition < log.count(); ++partition) {
+    const std::string which = log.count() > 1 ? "partition " + std::to_string(partition) + ": " : "";
+    auto report = log.at(partition).Verify(1, eventstore::kEndOfStream);
+    if (!report.ok()) {
+      std::cout << which << "chain broken: first bad position " << report.error().detail << ": "
+                << report.error().message << "\n";
+      status = 1;
+      continue;
+    }
+    std::cout << which << "chain intact: " << report->checked << " events verified, up to position "
+              << report->last_position << "\n";
+  }
+  return status;
 }
 
 // The ids of the conversations started in `dossier` (of `firm`, or of the
 // only firm that has such a dossier), from the whole log.
-Result<std::pair<std::string, std::vector<std::string>>> ConversationsOf(eventstore::EventStore& log,
+Result<std::pair<std::string, std::vector<std::string>>> ConversationsOf(const eventstore::PartitionedLog& log,
                                                                          const std::string& dossier,
                                                                          std::string firm) {
   std::map<std::string, std::vector<std::string>> by_firm;
   std::optional<Error> failed;
-  auto walked = log.ForEach(1, eventstore::kEndOfStream, [&](const eventstore::EventView& e) {
+  auto walked = ForEachEvent(log, [&](const eventstore::EventView& e) {
     if (e.type() != "ConversationStarted") return true;
     auto event = domain::DecodeEvent(e.type(), e.schema_version(), e.payload());
     if (!event.ok()) {
@@ -80,15 +102,19 @@ Result<std::pair<std::string, std::vector<std::string>>> ConversationsOf(eventst
   return std::make_pair(by_firm.begin()->first, std::move(by_firm.begin()->second));
 }
 
-int Replay(eventstore::EventStore& log, const tools::Flags& flags) {
+int Replay(const eventstore::PartitionedLog& log, const tools::Flags& flags) {
   const auto as_of = ParseRfc3339(flags.Get("as-of", ""));
   if (!as_of) return Fail("--as-of takes an RFC 3339 time, such as 2026-11-22T09:14:03Z");
   if (flags.Has("conversation")) {
-    auto thread = projections::ConversationAsOf(log, flags.Get("conversation", ""), *as_of);
-    if (!thread.ok()) return Fail(thread.error().message);
-    if (!thread->has_value()) return Fail("the conversation had not started at that time");
-    std::cout << json::serialize(projections::ThreadJson(**thread)) << "\n";
-    return 0;
+    // A conversation is in its firm's partition: look in each.
+    for (std::size_t partition = 0; partition < log.count(); ++partition) {
+      auto thread = projections::ConversationAsOf(log.at(partition), flags.Get("conversation", ""), *as_of);
+      if (!thread.ok()) return Fail(thread.error().message);
+      if (!thread->has_value()) continue;
+      std::cout << json::serialize(projections::ThreadJson(**thread)) << "\n";
+      return 0;
+    }
+    return Fail("the conversation had not started at that time");
   }
   const std::string dossier = flags.Get("dossier", "");
   auto found = ConversationsOf(log, dossier, flags.Get("firm", ""));
@@ -97,7 +123,7 @@ int Replay(eventstore::EventStore& log, const tools::Flags& flags) {
   std::int64_t staff_action = 0, client_action = 0, open = 0, closed = 0;
   json::array conversations;
   for (const auto& id : found->second) {
-    auto thread = projections::ConversationAsOf(log, id, *as_of);
+    auto thread = projections::ConversationAsOf(log.ForFirm(found->first).store, id, *as_of);
     if (!thread.ok()) return Fail(thread.error().message);
     if (!thread->has_value()) continue;
     const domain::Conversation& c = (**thread).record.state;
@@ -119,13 +145,13 @@ int Replay(eventstore::EventStore& log, const tools::Flags& flags) {
   return 0;
 }
 
-int Export(eventstore::EventStore& log, const std::string& dossier, const std::string& firm_flag) {
+int Export(const eventstore::PartitionedLog& log, const std::string& dossier, const std::string& firm_flag) {
   // Where each conversation lives, learnt from its start as the log goes.
   std::map<std::string, std::pair<std::string, std::string>, std::less<>> homes;
   std::set<std::string> firms;
   std::string out;
   std::optional<Error> failed;
-  auto walked = log.ForEach(1, eventstore::kEndOfStream, [&](const eventstore::EventView& e) {
+  auto walked = ForEachEvent(log, [&](const eventstore::EventView& e) {
     auto entry = projections::RenderHistoryEntry(
         e, [&](std::string_view conversation) -> Result<std::optional<std::pair<std::string, std::string>>> {
           auto it = homes.find(conversation);
@@ -171,11 +197,7 @@ int main(int argc, char** argv) {
     std::cerr << kUsage;
     return 2;
   }
-  eventstore::RocksDbStoreOptions options;
-  options.path = tools::LogDirectory(flags.Get("data", "./data"));
-  options.read_only = true;
-  options.create_if_missing = false;
-  auto log = eventstore::OpenRocksDbStore(options);
+  auto log = tools::OpenDataLog(flags.Get("data", "./data"));
   if (!log.ok()) return Fail(log.error().message);
   if (command == "verify") return Verify(**log);
   if (command == "replay") return Replay(**log, flags);

@@ -84,7 +84,8 @@ int main(int argc, char** argv) {
     std::cerr << "parley-demo: " << started.error().message << "\n";
     return 1;
   }
-  api::Service service(*log, *models, projector, all.directory(), SystemClock::Instance());
+  const eventstore::PartitionedLog partitions(*log);  // the demo runs on the embedded log
+  api::Service service(partitions, *models, projector, all.directory(), SystemClock::Instance());
   const api::Claims platform{"parley-demo", "", true, 0};
 
   const bool fresh = !Must(projections::LoadDirectory(*models, kFirm), "cannot read the directory").firm;

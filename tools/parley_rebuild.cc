@@ -68,10 +68,7 @@ int main(int argc, char** argv) {
     std::cerr << "usage: parley-rebuild --data DIR [--only NAME] [--check]\n";
     return 2;
   }
-  eventstore::RocksDbStoreOptions options;
-  options.path = tools::LogDirectory(data);
-  options.read_only = true;
-  auto log = eventstore::OpenRocksDbStore(options);
+  auto log = tools::OpenDataLog(data);
   if (!log.ok()) {
     std::cerr << "parley-rebuild: " << log.error().message << "\n";
     return 1;
@@ -101,7 +98,7 @@ int main(int argc, char** argv) {
     std::cerr << "parley-rebuild: " << rebuilt.error().message << "\n";
     return 1;
   }
-  const std::uint64_t total = (*log)->LastPosition();
+  const std::uint64_t total = (*log)->TotalEvents();
   const auto start = std::chrono::steady_clock::now();
   projections::Projector projector(**log, **rebuilt, chosen);
   auto done = projector.CatchUp([&](std::uint64_t position) { Progress(position, total, start); });

@@ -8,6 +8,7 @@
 #include "api/server.h"
 #include "eventstore/event_store.h"
 #include "eventstore/jetstream_store.h"
+#include "eventstore/partitioned_log.h"
 #include "projections/all_projections.h"
 #include "projections/directory_projection.h"
 #include "projections/projector.h"
@@ -15,27 +16,36 @@
 
 namespace {
 
-// The embedded RocksDB log under DATA/log, or with --store nats://... the
-// JetStream cluster, read through a local copy under DATA/jetstream.
-parley::Result<std::unique_ptr<parley::eventstore::EventStore>> OpenStore(const parley::tools::Flags& flags,
-                                                                          const std::string& data,
-                                                                          const parley::Clock& clock) {
+// The embedded RocksDB log under DATA/log (one partition), or with
+// --store nats://... the JetStream cluster's partitions, each read through
+// a local copy under DATA/jetstream/<partition>.
+parley::Result<std::unique_ptr<parley::eventstore::PartitionedLog>> OpenLog(const parley::tools::Flags& flags,
+                                                                            const std::string& data,
+                                                                            const parley::Clock& clock) {
   using namespace parley::eventstore;
   const std::string url = flags.Get("store", "");
+  std::vector<std::unique_ptr<EventStore>> partitions;
   if (url.empty() || url == "rocksdb") {
     RocksDbStoreOptions options;
     options.path = data + "/log";
     options.clock = &clock;
-    return OpenRocksDbStore(options);
+    auto store = OpenRocksDbStore(options);
+    if (!store.ok()) return store.error();
+    partitions.push_back(std::move(*store));
+  } else {
+    JetStreamStoreOptions options;
+    if (auto parsed = ParseJetStreamUrl(url, options); !parsed.ok()) return parsed.error();
+    options.unsafe_durability = flags.Has("unsafe-durability");
+    options.mirror_path = data + "/jetstream";
+    options.clock = &clock;
+    std::cerr << "parleyd: the event log is " << options.partitions << " JetStream stream(s) EV_"
+              << PartitionName(options.log_name, 0) << (options.partitions > 1 ? "..." : "") << " on " << url
+              << std::endl;
+    auto opened = OpenJetStreamLog(options);
+    if (!opened.ok()) return opened.error();
+    partitions = std::move(*opened);
   }
-  JetStreamStoreOptions options;
-  if (auto parsed = ParseJetStreamUrl(url, options); !parsed.ok()) return parsed.error();
-  options.unsafe_durability = flags.Has("unsafe-durability");
-  options.mirror_path = data + "/jetstream";
-  options.clock = &clock;
-  std::cerr << "parleyd: the event log is JetStream stream EV_" << options.partition << " on " << url
-            << std::endl;
-  return OpenJetStreamStore(options);
+  return std::make_unique<PartitionedLog>(std::move(partitions));
 }
 
 }  // namespace
@@ -54,7 +64,7 @@ int main(int argc, char** argv) {
                  "               [--smtp smtp[s]://[user:password@]host[:port]] [--mail-from ADDRESS]\n"
                  "               [--public-url URL] [--reply-domain DOMAIN]\n"
                  "               [--store nats://host:port[,host:port...]?monitor=host:port,...[&replicas=N]"
-                 "[&partition=P00]]\n"
+                 "[&partitions=N][&log=NAME]]\n"
                  "               [--unsafe-durability] [--no-mailer]\n";
     return 0;
   }
@@ -88,9 +98,9 @@ int main(int argc, char** argv) {
   if (flags.Has("test-clock")) test_clock.emplace(SystemClock::Instance().Now());
   const Clock& clock = test_clock ? static_cast<const Clock&>(*test_clock) : SystemClock::Instance();
 
-  auto store = OpenStore(flags, data, clock);
-  if (!store.ok()) {
-    std::cerr << "parleyd: " << store.error().message << "\n";
+  auto log = OpenLog(flags, data, clock);
+  if (!log.ok()) {
+    std::cerr << "parleyd: " << log.error().message << "\n";
     return 1;
   }
   auto models = projections::ReadModelStore::Open(data + "/projections");
@@ -104,12 +114,12 @@ int main(int argc, char** argv) {
   all.outbox().OnDueWork([&](Micros earliest) {
     if (api::Mailer* m = mailer_to_wake.load()) m->Wake(earliest);
   });
-  projections::Projector projector(**store, **models, all.list());
+  projections::Projector projector(**log, **models, all.list());
   if (auto started = projector.Start(); !started.ok()) {
     std::cerr << "parleyd: cannot bring the read models up to date: " << started.error().message << "\n";
     return 1;
   }
-  api::Service service(**store, **models, projector, all.directory(), clock);
+  api::Service service(**log, **models, projector, all.directory(), clock);
   // Jobs a stop or a crash interrupted carry on where they were.
   if (auto resumed = service.ResumeBulkJobs(); !resumed.ok()) {
     std::cerr << "parleyd: cannot resume the bulk sends: " << resumed.error().message << "\n";
@@ -136,9 +146,9 @@ int main(int argc, char** argv) {
   mailer_options.mail_from = mail_from;
   std::optional<api::Mailer> mailer;  // made once the port is known, for the links
 
-  api::Services services{**store, service, secret, SystemClock::Instance(), &metrics, &projector};
+  api::Services services{**log, service, secret, SystemClock::Instance(), &metrics, &projector};
   services.attachments = attachments->get();
-  api::LiveEvents live(**store, **models, projector, stream_buffer);
+  api::LiveEvents live(**log, **models, projector, stream_buffer);
   services.live = &live;
   server_options.upload_file = [&](const api::http::request_header<>& header) {
     return api::UploadTarget(services, header);
@@ -155,7 +165,7 @@ int main(int argc, char** argv) {
   // --no-mailer: another parleyd on the same log sends the e-mails (one
   // mailer per log, or each would deliver every mail).
   if (!flags.Has("no-mailer")) {
-    mailer.emplace(**store, **models, projector, all.directory(), clock, **transport, reply_tokens,
+    mailer.emplace(**log, **models, projector, all.directory(), clock, **transport, reply_tokens,
                    mailer_options);
     services.mailer = &*mailer;
     mailer_to_wake = &*mailer;
@@ -171,7 +181,7 @@ int main(int argc, char** argv) {
   if (mailer) mailer->Stop();
   service.StopBulkJobs();
   projector.Stop();
-  (*store)->Close();
+  (*log)->Close();
   std::cout << "parleyd stopped" << std::endl;
   return 0;
 }

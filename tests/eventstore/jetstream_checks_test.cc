@@ -3,6 +3,8 @@
 // syncing every write), on /varz answers and on a real nats-server.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "eventstore/jetstream_store.h"
 #include "tests/testing/events.h"
 #include "tests/testing/nats_cluster.h"
@@ -11,24 +13,30 @@
 namespace parley::eventstore {
 namespace {
 
-TEST(JetStreamUrl, ParsesServersMonitorsReplicasAndPartition) {
+TEST(JetStreamUrl, ParsesServersMonitorsReplicasAndPartitions) {
   JetStreamStoreOptions options;
-  ASSERT_TRUE(ParseJetStreamUrl("nats://10.0.0.1:4222,h2:4223?monitor=h1:8222,h2:8223&replicas=5&partition=P07",
-                                options)
+  ASSERT_TRUE(ParseJetStreamUrl(
+                  "nats://10.0.0.1:4222,h2:4223?monitor=h1:8222,h2:8223&replicas=5&partitions=12&log=eu-west",
+                  options)
                   .ok());
   EXPECT_EQ(options.servers, (std::vector<std::string>{"nats://10.0.0.1:4222", "nats://h2:4223"}));
   EXPECT_EQ(options.monitors, (std::vector<std::string>{"h1:8222", "h2:8223"}));
   EXPECT_EQ(options.replicas, 5);
-  EXPECT_EQ(options.partition, "P07");
+  EXPECT_EQ(options.partitions, 12u);
+  EXPECT_EQ(PartitionName(options.log_name, 0), "eu-west_P00");
+  EXPECT_EQ(PartitionName(options.log_name, 11), "eu-west_P11");
   JetStreamStoreOptions plain;
   ASSERT_TRUE(ParseJetStreamUrl("nats://h:4222", plain).ok());
   EXPECT_EQ(plain.replicas, 3);
-  EXPECT_EQ(plain.partition, "P00");
+  EXPECT_EQ(plain.partitions, 1u);
+  EXPECT_EQ(PartitionName(plain.log_name, 0), "P00");
+  EXPECT_EQ(PartitionName(plain.log_name, 63), "P63");
 }
 
 TEST(JetStreamUrl, RefusesWhatItDoesNotKnow) {
   for (const char* bad : {"http://h:4222", "nats://", "nats://h?replicas=0", "nats://h?replicas=9",
-                          "nats://h?replicas=two", "nats://h?partition=a.b", "nats://h?partition=",
+                          "nats://h?replicas=two", "nats://h?log=a.b", "nats://h?log=", "nats://h?partitions=0",
+                          "nats://h?partitions=65", "nats://h?partitions=2x", "nats://h?partition=P01",
                           "nats://h?sync=never"}) {
     JetStreamStoreOptions options;
     auto parsed = ParseJetStreamUrl(bad, options);
@@ -91,6 +99,47 @@ TEST(JetStreamStore, RefusesARealServerThatDoesNotSyncUnlessToldUnsafe) {
   ASSERT_TRUE(store.ok()) << store.error().message;
   const std::vector<EventData> events{testing::MakeEvent("e1")};
   EXPECT_TRUE((*store)->Append("s", ExpectedVersion::NoStream(), events).ok());
+}
+
+
+TEST(JetStreamLog, HasOneStreamAndCopyPerPartitionAndRefusesAnotherCount) {
+  testing::NatsCluster node(1);
+  testing::TempDir dir;
+  JetStreamStoreOptions options;
+  ASSERT_TRUE(ParseJetStreamUrl(node.StoreUrl() + "&partitions=3&log=checks", options).ok());
+  options.replicas = 1;
+  options.mirror_path = dir.str("copies");
+  {
+    auto log = OpenJetStreamLog(options);
+    ASSERT_TRUE(log.ok()) << log.error().message;
+    ASSERT_EQ(log->size(), 3u);
+    // Each partition is a log of its own: positions start at 1 in each.
+    for (std::size_t i = 0; i < 3; ++i) {
+      const std::vector<EventData> events{testing::MakeEvent("e" + std::to_string(i)),
+                                          testing::MakeEvent("f" + std::to_string(i))};
+      auto appended = (*log)[i]->Append("s", ExpectedVersion::NoStream(), events);
+      ASSERT_TRUE(appended.ok()) << appended.error().message;
+      EXPECT_EQ(appended->position, 2u);
+      EXPECT_FALSE((*log)[(i + 1) % 3]->FindEvent("e" + std::to_string(i))->has_value());
+    }
+    for (auto& store : *log) store->Close();
+  }
+  for (const char* name : {"checks_P00", "checks_P01", "checks_P02"}) {
+    EXPECT_TRUE(std::filesystem::exists(dir.path() / "copies" / name / "CURRENT")) << name;
+  }
+
+  // Another count would send firms elsewhere than their history.
+  JetStreamStoreOptions fewer = options;
+  fewer.partitions = 2;
+  auto refused = OpenJetStreamLog(fewer);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(refused.error().message.find("partitions="), std::string::npos) << refused.error().message;
+
+  // The same count reopens every partition where it was.
+  auto again = OpenJetStreamLog(options);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  for (auto& store : *again) EXPECT_EQ(store->LastPosition(), 2u);
 }
 
 }  // namespace

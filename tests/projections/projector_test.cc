@@ -86,7 +86,7 @@ TEST_F(ProjectorTest, FollowsTheLogAndLetsACallerReadItsOwnWrite) {
   EXPECT_EQ(projector.AppliedPosition(), 3u);
   for (int i = 0; i < 50; ++i) {
     std::uint64_t position = Append(i % 2 ? "a" : "b", 1);
-    ASSERT_TRUE(projector.WaitFor(position, std::chrono::seconds(10)));
+    ASSERT_TRUE(projector.WaitFor(0, position, std::chrono::seconds(10)));
     auto count = models->Get("stream_counts", "count/" + std::string(i % 2 ? "a" : "b"));
     ASSERT_TRUE(count.ok() && count->has_value());
   }
@@ -124,7 +124,7 @@ TEST_F(ProjectorTest, ARebuildFromZeroEqualsTheLiveReadModelByteForByte) {
   ASSERT_TRUE(live_projector.Start().ok());
   std::uint64_t last = 0;
   for (int i = 0; i < 300; ++i) last = Append("s" + std::to_string(i % 17), 1 + i % 3);
-  ASSERT_TRUE(live_projector.WaitFor(last, std::chrono::seconds(30)));
+  ASSERT_TRUE(live_projector.WaitFor(0, last, std::chrono::seconds(30)));
   live_projector.Stop();
 
   auto rebuilt = OpenModels("rebuilt");
@@ -153,7 +153,7 @@ TEST_F(ProjectorTest, AnEventAProjectionCannotApplyStopsItWithoutMovingItsCheckp
   eventstore::EventData poison = testing::MakeEvent("poison-1");
   poison.type = "Poison";
   ASSERT_TRUE(log_->Append("a", ExpectedVersion::Any(), std::vector{poison}).ok());
-  EXPECT_FALSE(projector.WaitFor(3, std::chrono::seconds(5)));
+  EXPECT_FALSE(projector.WaitFor(0, 3, std::chrono::seconds(5)));
   ASSERT_TRUE(projector.failure().has_value());
   EXPECT_NE(projector.failure()->message.find("picky at position 3"), std::string::npos);
   EXPECT_EQ(*models->Checkpoint("picky"), 2u);
@@ -183,6 +183,80 @@ TEST_F(ProjectorTest, ANewFormatDropsTheOldReadModelAndRebuildsItFromTheLog) {
   Projector again(*log_, *models, {&v2});
   ASSERT_TRUE(again.CatchUp().ok());
   EXPECT_EQ(**models->Get("stream_counts", "v2/a"), "4");
+}
+
+
+// A log of two partitions (two RocksDB logs, as the JetStream backend's
+// partitions are): each has its own positions and its own checkpoint, a
+// restart resumes each where it stopped, and a rebuild equals the live
+// read model whatever the interleaving.
+TEST_F(ProjectorTest, FollowsEveryPartitionWithACheckpointEach) {
+  eventstore::RocksDbStoreOptions options;
+  options.path = dir_.str("log1");
+  std::vector<std::unique_ptr<eventstore::EventStore>> stores;
+  stores.push_back(std::move(log_));
+  stores.push_back(std::move(*eventstore::OpenRocksDbStore(options)));
+  eventstore::EventStore& p0 = *stores[0];
+  eventstore::EventStore& p1 = *stores[1];
+  const eventstore::PartitionedLog log(std::move(stores));
+  ASSERT_TRUE(p0.Append("a", ExpectedVersion::Any(), testing::MakeEvents(4)).ok());
+  ASSERT_TRUE(p1.Append("b", ExpectedVersion::Any(), testing::MakeEvents(2, "p1-")).ok());
+
+  auto live = OpenModels("live");
+  {
+    StreamCounts counts;
+    Projector projector(log, *live, {&counts});
+    ASSERT_TRUE(projector.Start().ok());
+    EXPECT_EQ(projector.AppliedPosition(0), 4u);
+    EXPECT_EQ(projector.AppliedPosition(1), 2u);
+    EXPECT_EQ(projector.AppliedEvents(), 6u);
+    // Position 3 of partition 1 is not there yet, whatever partition 0 has.
+    EXPECT_FALSE(projector.WaitFor(1, 3, std::chrono::milliseconds(300)));
+    auto written = p1.Append("b", ExpectedVersion::Any(), testing::MakeEvents(1, "p1-more-"));
+    ASSERT_TRUE(written.ok());
+    ASSERT_TRUE(projector.WaitFor(1, written->position, std::chrono::seconds(10)));
+    EXPECT_EQ(**live->Get("stream_counts", "count/b"), "3") << "read its own write in partition 1";
+    EXPECT_EQ(*live->Checkpoint("stream_counts", 0), 4u);
+    EXPECT_EQ(*live->Checkpoint("stream_counts", 1), 3u);
+  }
+  // A restart applies only what came after each partition's checkpoint.
+  ASSERT_TRUE(p0.Append("a", ExpectedVersion::Any(), testing::MakeEvents(2, "p0-more-")).ok());
+  {
+    StreamCounts counts;
+    Projector projector(log, *live, {&counts});
+    ASSERT_TRUE(projector.CatchUp().ok());
+    EXPECT_EQ(counts.applied, 2);
+    EXPECT_EQ(**live->Get("stream_counts", "count/a"), "6");
+  }
+  // A rebuild gives the same bytes and the same checkpoints.
+  auto rebuilt = OpenModels("rebuilt");
+  StreamCounts rebuilt_counts;
+  Projector rebuilder(log, *rebuilt, {&rebuilt_counts});
+  std::uint64_t progress = 0;
+  ASSERT_TRUE(rebuilder.CatchUp([&](std::uint64_t applied) { progress = applied; }).ok());
+  EXPECT_EQ(progress, 9u);
+  EXPECT_EQ(ToHex(*live->Digest("stream_counts")), ToHex(*rebuilt->Digest("stream_counts")));
+  // The digest covers partition 1's checkpoint: a model that missed an
+  // event of it differs.
+  auto partial = OpenModels("partial");
+  StreamCounts partial_counts;
+  ASSERT_TRUE(partial->ApplyBatch({&partial_counts}, *p0.ReadStream("a", 1, eventstore::Direction::kForward, 100), 0).ok());
+  EXPECT_NE(ToHex(*live->Digest("stream_counts")), ToHex(*partial->Digest("stream_counts")));
+  // Dropping a read model drops every partition's checkpoint.
+  ASSERT_TRUE(live->Reset("stream_counts", 1).ok());
+  EXPECT_EQ(*live->Checkpoint("stream_counts", 0), 0u);
+  EXPECT_EQ(*live->Checkpoint("stream_counts", 1), 0u);
+}
+
+TEST(PartitionOf, IsStableAndSpreadsFirms) {
+  // Part of the stored format: these must never change.
+  EXPECT_EQ(eventstore::PartitionOf("f-demo", 1), 0u);
+  const std::size_t first = eventstore::PartitionOf("f-demo", 8);
+  EXPECT_EQ(eventstore::PartitionOf("f-demo", 8), first);
+  EXPECT_LT(first, 8u);
+  std::vector<int> firms_in(4, 0);
+  for (int i = 0; i < 400; ++i) firms_in[eventstore::PartitionOf("f-" + std::to_string(i), 4)]++;
+  for (int n : firms_in) EXPECT_GT(n, 60) << "a hash spreads firms roughly evenly";
 }
 
 }  // namespace
