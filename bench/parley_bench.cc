@@ -3,9 +3,11 @@
 // and noisy, so only ratios within one run mean much).
 //
 //   BM_Append/appenders:N          durable one-event appends from N threads
-//   BM_JetStreamAppend/appenders:N the same on the JetStream backend, only
-//                                  when $PARLEY_BENCH_NATS names a cluster
-//                                  (bench/jetstream_append.sh starts one)
+//   BM_JetStreamAppend/appenders:N/partitions:P
+//                                  the same on the JetStream backend, over a
+//                                  log of P partitions (each thread a firm),
+//                                  only when $PARLEY_BENCH_NATS names a
+//                                  cluster (bench/jetstream_append.sh starts one)
 //   BM_RawRocksSyncBatch/batch:N   raw synced WriteBatches of N values
 //   BM_RawRocksConcurrentSyncPut/writers:N
 //                                  N threads each doing a synced Put: RocksDB's
@@ -29,6 +31,7 @@
 #include "eventstore/event_store.h"
 #include "eventstore/jetstream_store.h"
 #include "eventstore/keys.h"
+#include "eventstore/partitioned_log.h"
 #include "eventstore/rocksdb_store.h"
 
 namespace parley::bench {
@@ -100,12 +103,14 @@ struct RawDb {
 
 // `per_thread` one-event appends from each of state.range(0) threads, into
 // streams shaped like conversations, for as many iterations as it takes.
-void RunAppends(benchmark::State& state, EventStore& store, int per_thread) {
+// Thread t is firm "f<t>" and appends to log.ForFirm("f<t>").
+void RunAppends(benchmark::State& state, const PartitionedLog& log, int per_thread) {
   const int appenders = static_cast<int>(state.range(0));
   std::atomic<long> next_id{0};
   std::atomic<bool> failed{false};
   for (auto _ : state) {
     RunOnThreads(appenders, [&](int t) {
+      EventStore& store = log.ForFirm(Id("f", static_cast<std::uint64_t>(t))).store;
       for (int i = 0; i < per_thread; ++i) {
         std::vector<EventData> events{OneEvent(Id("e", next_id++))};
         // Each command targets its own conversation-like stream.
@@ -122,7 +127,7 @@ void RunAppends(benchmark::State& state, EventStore& store, int per_thread) {
 void BM_Append(benchmark::State& state) {
   auto dir = FreshDir("append");
   auto store = OpenStore(dir);
-  RunAppends(state, *store, 512);
+  RunAppends(state, PartitionedLog(*store), 512);
   StoreStats stats = store->Stats();
   state.counters["events_per_sync"] = stats.syncs ? double(stats.events) / stats.syncs : 0;
   state.counters["events_per_batch"] = stats.groups ? double(stats.events) / stats.groups : 0;
@@ -163,18 +168,21 @@ void BM_JetStreamAppend(benchmark::State& state, const std::string& url) {
     return;
   }
   auto dir = FreshDir("jetstream");
-  options.partition = Id("B", std::random_device{}());
+  options.log_name = Id("B", std::random_device{}());
+  options.partitions = static_cast<std::size_t>(state.range(1));
   options.mirror_path = dir.string();
-  auto store = OpenJetStreamStore(options);
-  if (!store.ok()) {
-    state.SkipWithError(store.error().message.c_str());
+  auto partitions = OpenJetStreamLog(options);
+  if (!partitions.ok()) {
+    state.SkipWithError(partitions.error().message.c_str());
     return;
   }
-  RunAppends(state, **store, 64);
-  const StoreStats stats = (*store)->Stats();
-  state.counters["events_per_message"] = stats.groups ? double(stats.events) / stats.groups : 0;
-  (*store)->Close();
-  store->reset();
+  {
+    PartitionedLog log(std::move(*partitions));
+    RunAppends(state, log, 64);
+    const StoreStats stats = log.Stats();
+    state.counters["events_per_message"] = stats.groups ? double(stats.events) / stats.groups : 0;
+    log.Close();
+  }
   std::filesystem::remove_all(dir);
 }
 
@@ -290,7 +298,10 @@ BENCHMARK(BM_RawRocksIterate)->UseRealTime()->Unit(benchmark::kMillisecond);
 int main(int argc, char** argv) {
   if (const char* url = std::getenv("PARLEY_BENCH_NATS"); url != nullptr && *url != '\0') {
     benchmark::RegisterBenchmark("BM_JetStreamAppend", parley::bench::BM_JetStreamAppend, std::string(url))
-        ->Apply(parley::bench::AppenderVariants);
+        ->ArgNames({"appenders", "partitions"})
+        ->ArgsProduct({{1, 8, 64}, {1, 3}})
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
   }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
