@@ -28,7 +28,9 @@ end
 done = function(summary, latency, requests)
   local errors = summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write +
     summary.errors.timeout
-  io.write(string.format("requests/s %.0f  p50 %.2f ms  p99 %.2f ms  errors %d  (%d requests)\n",
+  -- Thread reads return every message: how long the threads grew matters.
+  io.write(string.format(
+    "requests/s %.0f  p50 %.2f ms  p99 %.2f ms  errors %d  (%d requests, ~%.0f messages posted per conversation)\n",
     summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    errors, summary.requests))
+    errors, summary.requests, summary.requests * 0.2 / #ids))
 end
