@@ -17,6 +17,7 @@
 #include <set>
 #include <thread>
 
+#include "common/clock.h"
 #include "eventstore/partitioned_log.h"
 #include "tests/testing/http_client.h"
 #include "tests/testing/nats_cluster.h"
@@ -484,6 +485,38 @@ TEST(JetStreamCluster, EachFirmFollowsItsOwnPartition) {
   ASSERT_EQ(after.size(), 1u) << resumed.raw();
   EXPECT_GT(std::stoull(after[0].id), started_at + 1);
   EXPECT_LT(std::stoull(after[0].id), 30u);
+
+  // "As of" folds the quiet firm's own partition: the thread before the
+  // last message (a millisecond after the first one: "at" is rounded down
+  // to the millisecond), and the counters then.
+  const auto first_at = ParseRfc3339(std::string(json::parse(seen[1].data).at("at").as_string()));
+  ASSERT_TRUE(first_at.has_value()) << seen[1].data;
+  const std::string before_calme = FormatRfc3339(*first_at + 1000);
+  auto then = Call(client, http::verb::get, "/v1/conversations/" + quiet_conversation + "?as_of=" + before_calme,
+                   "", testing::UserToken("u-cmc", quiet));
+  ASSERT_EQ(then.status, 200u) << then.body;
+  EXPECT_EQ(then.json().at("messages").as_array().size(), 1u) << then.body;
+  auto counters = Call(client, http::verb::get, "/v1/dossiers/d-1/counters?as_of=" + before_calme, "",
+                       testing::UserToken("u-cmc", quiet));
+  ASSERT_EQ(counters.status, 200u) << counters.body;
+  EXPECT_EQ(counters.json().at("open").as_int64(), 1) << counters.body;
+
+  // The audit tool finds each firm's dossier in its partition's copy.
+  ASSERT_EQ(server.Terminate(), 0);
+  for (const std::string& firm : {busy, quiet}) {
+    const auto [status, exported] = RunCommand(std::string(PARLEY_AUDIT) + " export --data " + dir.str("data") +
+                                               " --dossier d-1 --firm " + firm);
+    EXPECT_EQ(status, 0) << exported;
+    const auto lines = std::count(exported.begin(), exported.end(), '\n');
+    EXPECT_GE(lines, firm == busy ? 32 : 3) << exported;
+    EXPECT_EQ(exported.find(firm == busy ? "calme" : "occupé"), std::string::npos) << "another firm's events";
+  }
+  const auto [replayed_status, replayed] =
+      RunCommand(std::string(PARLEY_AUDIT) + " replay --data " + dir.str("data") + " --conversation " +
+                 quiet_conversation + " --as-of " + before_calme);
+  EXPECT_EQ(replayed_status, 0) << replayed;
+  EXPECT_NE(replayed.find("Bonjour, voici la liste."), std::string::npos) << replayed;
+  EXPECT_EQ(replayed.find("calme"), std::string::npos) << replayed;
 }
 
 TEST(JetStreamCluster, ParleydRefusesServersThatDoNotSyncEveryWriteUnlessToldUnsafe) {
