@@ -13,6 +13,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -36,6 +37,9 @@ struct MailerOptions {
   std::string public_url = "http://localhost:8080";       // links: <public_url>/conversations/<id>
   Micros reply_valid_for = 60LL * 24 * 3600 * 1'000'000;  // how long a reply address works
   std::size_t page = 256;                                 // triggers or mails per scan
+  // Whether this process may send now (several parleyd on one log: the
+  // holder of a lease); empty: always. Checked before each pass and mail.
+  std::function<bool()> may_send;
 };
 
 class Mailer {

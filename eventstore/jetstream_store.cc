@@ -18,6 +18,7 @@
 #include <curl/curl.h>
 #include <nats/nats.h>
 #include <pthread.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <algorithm>
@@ -145,6 +146,30 @@ Result<void> CheckNatsServerVarz(std::string_view body, std::string_view monitor
 
 namespace {
 
+// Connects to the servers (reconnecting for ever: a cluster comes back)
+// and opens a JetStream context whose requests wait `wait`.
+Result<void> ConnectJetStream(const JetStreamStoreOptions& options, std::chrono::milliseconds wait,
+                              natsConnection** nc, jsCtx** js) {
+  natsOptions* opts = nullptr;
+  if (natsStatus s = natsOptions_Create(&opts); s != NATS_OK) return Error::Internal(NatsText(s));
+  std::vector<const char*> urls;
+  for (const std::string& url : options.servers) urls.push_back(url.c_str());
+  natsOptions_SetServers(opts, urls.data(), static_cast<int>(urls.size()));
+  natsOptions_SetMaxReconnect(opts, -1);
+  natsOptions_SetReconnectWait(opts, 100);
+  natsOptions_SetTimeout(opts, 2000);
+  natsStatus s = natsConnection_Connect(nc, opts);
+  natsOptions_Destroy(opts);
+  if (s != NATS_OK) return Error::Unavailable("cannot connect to NATS: " + NatsText(s));
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.Wait = wait.count();
+  if (s = natsConnection_JetStream(js, *nc, &jo); s != NATS_OK) {
+    return Error::Unavailable("JetStream is not available: " + NatsText(s));
+  }
+  return {};
+}
+
 class JetStreamStore final : public EventStore {
  public:
   explicit JetStreamStore(const JetStreamStoreOptions& options)
@@ -267,25 +292,10 @@ Result<void> JetStreamStore::Open() {
     }
   }
 
-  natsOptions* opts = nullptr;
-  if (natsStatus s = natsOptions_Create(&opts); s != NATS_OK) return Error::Internal(NatsText(s));
-  std::vector<const char*> urls;
-  for (const std::string& url : options_.servers) urls.push_back(url.c_str());
-  natsOptions_SetServers(opts, urls.data(), static_cast<int>(urls.size()));
-  natsOptions_SetMaxReconnect(opts, -1);  // a cluster comes back: keep trying
-  natsOptions_SetReconnectWait(opts, 100);
-  natsOptions_SetTimeout(opts, 2000);
-  natsStatus s = natsConnection_Connect(&nc_, opts);
-  natsOptions_Destroy(opts);
-  if (s != NATS_OK) return Error::Unavailable("cannot connect to NATS: " + NatsText(s));
-  max_payload_ = static_cast<std::size_t>(natsConnection_GetMaxPayload(nc_));
-
-  jsOptions jo;
-  jsOptions_Init(&jo);
-  jo.Wait = options_.publish_timeout.count();
-  if (s = natsConnection_JetStream(&js_, nc_, &jo); s != NATS_OK) {
-    return Error::Unavailable("JetStream is not available: " + NatsText(s));
+  if (auto connected = ConnectJetStream(options_, options_.publish_timeout, &nc_, &js_); !connected.ok()) {
+    return connected;
   }
+  max_payload_ = static_cast<std::size_t>(natsConnection_GetMaxPayload(nc_));
   // A cluster that is starting may still be electing its leaders: keep
   // trying for a while before giving up.
   for (const auto until = Clock::now() + std::chrono::seconds(60);;) {
@@ -771,6 +781,94 @@ void JetStreamStore::Close() {
   if (mirror_) mirror_->Close();
 }
 
+// A key in a key-value bucket whose values live `ttl` (the bucket's max
+// age): the holder rewrites it every ttl/4, conditional on its last
+// revision; others create it only once it is gone (expired, or deleted by
+// a holder that stopped). Held() ends ttl/2 after the start of the last
+// renewal that succeeded, so a holder cut off from the cluster stops
+// well before the value expires and someone else can take it.
+class JetStreamLease final : public Lease {
+ public:
+  JetStreamLease(std::string bucket, std::string key, std::chrono::milliseconds ttl)
+      : bucket_(std::move(bucket)), key_(std::move(key)), ttl_(ttl) {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    owner_ = std::string(host) + ":" + std::to_string(getpid());
+  }
+  ~JetStreamLease() override {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+    // Let another take over at once rather than after the ttl.
+    if (kv_ != nullptr && Held()) kvStore_Delete(kv_, key_.c_str());
+    if (kv_ != nullptr) kvStore_Destroy(kv_);
+    if (js_ != nullptr) jsCtx_Destroy(js_);
+    if (nc_ != nullptr) natsConnection_Destroy(nc_);
+  }
+
+  Result<void> Open(const JetStreamStoreOptions& options) {
+    if (auto connected = ConnectJetStream(options, std::chrono::milliseconds(2000), &nc_, &js_); !connected.ok()) {
+      return connected;
+    }
+    kvConfig config;
+    kvConfig_Init(&config);
+    config.Bucket = bucket_.c_str();
+    config.History = 1;
+    config.TTL = std::chrono::duration_cast<std::chrono::nanoseconds>(ttl_).count();
+    config.StorageType = js_FileStorage;
+    config.Replicas = options.replicas;
+    for (const auto until = Clock::now() + std::chrono::seconds(60);;) {
+      natsStatus s = js_CreateKeyValue(&kv_, js_, &config);
+      if (s != NATS_OK) s = js_KeyValue(&kv_, js_, bucket_.c_str());  // made by another, maybe otherwise
+      if (s == NATS_OK) break;
+      if (Clock::now() >= until) return Error::Unavailable("cannot open bucket " + bucket_ + ": " + NatsText(s));
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    thread_ = std::thread([this] { Run(); });
+    return {};
+  }
+
+  bool Held() const override { return Clock::now().time_since_epoch().count() < held_until_.load(); }
+
+ private:
+  void Run() {
+    pthread_setname_np(pthread_self(), "parley-lease");
+    for (;;) {
+      const auto started = Clock::now();
+      std::uint64_t revision = 0;
+      const natsStatus s =
+          revision_ == 0
+              ? kvStore_Create(&revision, kv_, key_.c_str(), owner_.data(), static_cast<int>(owner_.size()))
+              : kvStore_Update(&revision, kv_, key_.c_str(), owner_.data(), static_cast<int>(owner_.size()),
+                               revision_);
+      if (s == NATS_OK) {
+        revision_ = revision;
+        held_until_ = (started + ttl_ / 2).time_since_epoch().count();
+      } else if (revision_ != 0 && !Held()) {
+        revision_ = 0;  // lost: try to create it again, once it is gone
+      }
+      std::unique_lock lock(mu_);
+      if (cv_.wait_for(lock, ttl_ / 4, [&] { return stopping_; })) return;
+    }
+  }
+
+  const std::string bucket_, key_;
+  const std::chrono::milliseconds ttl_;
+  std::string owner_;
+  natsConnection* nc_ = nullptr;
+  jsCtx* js_ = nullptr;
+  kvStore* kv_ = nullptr;
+  std::uint64_t revision_ = 0;  // of our last write; 0: not holding (Run's thread only)
+  std::atomic<Clock::rep> held_until_{0};
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;  // guarded by mu_
+};
+
 std::vector<std::string> SplitList(std::string_view text) {
   std::vector<std::string> out;
   while (!text.empty()) {
@@ -862,6 +960,17 @@ Result<std::unique_ptr<EventStore>> OpenJetStreamStore(const JetStreamStoreOptio
   auto store = std::make_unique<JetStreamStore>(options);
   if (auto opened = store->Open(); !opened.ok()) return opened.error();
   return std::unique_ptr<EventStore>(std::move(store));
+}
+
+Result<std::unique_ptr<Lease>> OpenJetStreamLease(const JetStreamStoreOptions& options, const std::string& name,
+                                                  std::chrono::milliseconds ttl) {
+  if (name.empty() || SubjectToken(name) != name) {
+    return Error::InvalidArgument("a lease name holds only letters, digits, _ and -");
+  }
+  auto lease = std::make_unique<JetStreamLease>(
+      options.log_name.empty() ? "PARLEY_LEASES" : "PARLEY_LEASES_" + options.log_name, name, ttl);
+  if (auto opened = lease->Open(options); !opened.ok()) return opened.error();
+  return std::unique_ptr<Lease>(std::move(lease));
 }
 
 Result<std::vector<std::unique_ptr<EventStore>>> OpenJetStreamLog(const JetStreamStoreOptions& options) {

@@ -60,6 +60,23 @@ Result<std::unique_ptr<EventStore>> OpenJetStreamStore(const JetStreamStoreOptio
 // under options.mirror_path/<partition name>.
 Result<std::vector<std::unique_ptr<EventStore>>> OpenJetStreamLog(const JetStreamStoreOptions& options);
 
+// Something at most one process holds at a time, such as the right to send
+// e-mail for a log that several parleyd share.
+class Lease {
+ public:
+  virtual ~Lease() = default;
+  // True while this process holds it. A holder that cannot renew it stops
+  // saying so well before another process can take it.
+  virtual bool Held() const = 0;
+};
+
+// The lease `name` in the cluster's key-value bucket PARLEY_LEASES
+// (PARLEY_LEASES_<log name>): taken when free, renewed every ttl/4, given
+// back when the object is destroyed; a holder that dies loses it within
+// `ttl`.
+Result<std::unique_ptr<Lease>> OpenJetStreamLease(const JetStreamStoreOptions& options, const std::string& name,
+                                                  std::chrono::milliseconds ttl = std::chrono::seconds(10));
+
 // Checks a NATS server's /varz answer (`body`, read from `monitor`): its
 // version is 2.10 or later and JetStream syncs every write before
 // acknowledging it (sync_interval: always). kInvalidArgument says which is

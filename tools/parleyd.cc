@@ -18,10 +18,12 @@ namespace {
 
 // The embedded RocksDB log under DATA/log (one partition), or with
 // --store nats://... the JetStream cluster's partitions, each read through
-// a local copy under DATA/jetstream/<partition>.
-parley::Result<std::unique_ptr<parley::eventstore::PartitionedLog>> OpenLog(const parley::tools::Flags& flags,
-                                                                            const std::string& data,
-                                                                            const parley::Clock& clock) {
+// a local copy under DATA/jetstream/<partition>. On JetStream, also the
+// lease that lets one parleyd of the cluster send e-mail at a time
+// (`mailer_lease`; none on RocksDB, which one process owns).
+parley::Result<std::unique_ptr<parley::eventstore::PartitionedLog>> OpenLog(
+    const parley::tools::Flags& flags, const std::string& data, const parley::Clock& clock,
+    std::unique_ptr<parley::eventstore::Lease>& mailer_lease) {
   using namespace parley::eventstore;
   const std::string url = flags.Get("store", "");
   std::vector<std::unique_ptr<EventStore>> partitions;
@@ -44,6 +46,11 @@ parley::Result<std::unique_ptr<parley::eventstore::PartitionedLog>> OpenLog(cons
     auto opened = OpenJetStreamLog(options);
     if (!opened.ok()) return opened.error();
     partitions = std::move(*opened);
+    if (!flags.Has("no-mailer")) {
+      auto lease = OpenJetStreamLease(options, "mailer");
+      if (!lease.ok()) return lease.error();
+      mailer_lease = std::move(*lease);
+    }
   }
   return std::make_unique<PartitionedLog>(std::move(partitions));
 }
@@ -98,7 +105,8 @@ int main(int argc, char** argv) {
   if (flags.Has("test-clock")) test_clock.emplace(SystemClock::Instance().Now());
   const Clock& clock = test_clock ? static_cast<const Clock&>(*test_clock) : SystemClock::Instance();
 
-  auto log = OpenLog(flags, data, clock);
+  std::unique_ptr<eventstore::Lease> mailer_lease;
+  auto log = OpenLog(flags, data, clock, mailer_lease);
   if (!log.ok()) {
     std::cerr << "parleyd: " << log.error().message << "\n";
     return 1;
@@ -144,6 +152,7 @@ int main(int argc, char** argv) {
   service.SetReplyTokens(&reply_tokens);
   api::MailerOptions mailer_options;
   mailer_options.mail_from = mail_from;
+  if (mailer_lease) mailer_options.may_send = [&mailer_lease] { return mailer_lease->Held(); };
   std::optional<api::Mailer> mailer;  // made once the port is known, for the links
 
   api::Services services{**log, service, secret, SystemClock::Instance(), &metrics, &projector};
@@ -162,15 +171,16 @@ int main(int argc, char** argv) {
   }
   mailer_options.public_url =
       flags.Get("public-url", "http://" + server_options.host + ":" + std::to_string(*port));
-  // --no-mailer: another parleyd on the same log sends the e-mails (one
-  // mailer per log, or each would deliver every mail).
+  // --no-mailer: this parleyd never sends e-mail. On JetStream the others
+  // take turns: only the holder of the cluster's mailer lease sends.
   if (!flags.Has("no-mailer")) {
     mailer.emplace(**log, **models, projector, all.directory(), clock, **transport, reply_tokens,
                    mailer_options);
     services.mailer = &*mailer;
     mailer_to_wake = &*mailer;
     mailer->Start();
-    std::cerr << "parleyd: e-mail goes to " << (*transport)->Describe() << std::endl;
+    std::cerr << "parleyd: e-mail goes to " << (*transport)->Describe()
+              << (mailer_lease ? " (while this server holds the cluster's mailer lease)" : "") << std::endl;
   } else {
     std::cerr << "parleyd: no mailer here (--no-mailer)" << std::endl;
   }

@@ -20,6 +20,7 @@
 #include "common/clock.h"
 #include "eventstore/partitioned_log.h"
 #include "tests/testing/http_client.h"
+#include "tests/testing/mail_files.h"
 #include "tests/testing/nats_cluster.h"
 #include "tests/testing/parleyd_process.h"
 #include "tests/testing/sse_client.h"
@@ -517,6 +518,66 @@ TEST(JetStreamCluster, EachFirmFollowsItsOwnPartition) {
   EXPECT_EQ(replayed_status, 0) << replayed;
   EXPECT_NE(replayed.find("Bonjour, voici la liste."), std::string::npos) << replayed;
   EXPECT_EQ(replayed.find("calme"), std::string::npos) << replayed;
+}
+
+// The mails in a parleyd's DATA/outbox, by Message-ID.
+std::map<std::string, std::string> MailsIn(const std::string& data) {
+  std::map<std::string, std::string> out;
+  for (const testing::ReceivedMail& m : testing::ReadEmlDirectory(data + "/outbox")) out[m.message_id()] = m.to();
+  return out;
+}
+
+// Two parleyd on one log, both with their mailer: one at a time sends
+// (a lease on the cluster), so every mail goes out once; when the one
+// sending is killed, the other takes over.
+TEST(JetStreamCluster, OneMailerAtATimeSendsEachMailOnceAndAnotherTakesOver) {
+  testing::NatsCluster node(1);
+  testing::TempDir dir;
+  auto a = std::make_unique<testing::ParleydProcess>(dir.str("a"), ParleydFlags(node));
+  testing::ParleydProcess b(dir.str("b"), ParleydFlags(node));
+  testing::HttpClient on_a(a->port()), on_b(b.port());
+  MakeFirm(on_a);
+  // Each start tells the dossier's client (a@b.example) at once.
+  for (int i = 0; i < 6; ++i) ASSERT_FALSE(StartConversation(i % 2 ? on_b : on_a).empty());
+  auto sent = [&] {
+    std::size_t files = 0;
+    std::set<std::string> ids;
+    for (const char* server : {"a", "b"}) {
+      for (const auto& [id, to] : MailsIn(dir.str(server))) {
+        ++files;
+        ids.insert(id);
+      }
+    }
+    return std::pair(files, ids.size());
+  };
+  for (auto until = Steady::now() + std::chrono::seconds(20); sent().first < 6 && Steady::now() < until;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // a second sender would have sent by now
+  const auto [files, distinct] = sent();
+  EXPECT_EQ(files, 6u) << "each mail once, by one server";
+  EXPECT_EQ(distinct, 6u);
+  const bool a_sends = !MailsIn(dir.str("a")).empty();
+  EXPECT_NE(a_sends, !MailsIn(dir.str("b")).empty()) << "one server sent them all";
+
+  // The sender dies without a word; the other takes over within the lease.
+  testing::ParleydProcess* survivor = a_sends ? &b : a.get();
+  if (a_sends) {
+    a->Kill();
+  } else {
+    b.Kill();
+  }
+  testing::HttpClient on_survivor(survivor->port());
+  const auto killed_at = Steady::now();
+  ASSERT_FALSE(StartConversation(on_survivor).empty());
+  const std::string survivor_dir = dir.str(a_sends ? "b" : "a");
+  while (MailsIn(survivor_dir).empty() && Steady::now() < killed_at + std::chrono::seconds(30)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(MailsIn(survivor_dir).size(), 1u) << "the survivor sends what is due, and only that";
+  std::cout << "the survivor sent after "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(Steady::now() - killed_at).count() << " ms"
+            << std::endl;
 }
 
 TEST(JetStreamCluster, ParleydRefusesServersThatDoNotSyncEveryWriteUnlessToldUnsafe) {
