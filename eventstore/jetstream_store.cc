@@ -240,7 +240,17 @@ class JetStreamStore final : public EventStore {
   Published Publish(const std::string& subject, const std::string& msg_id, const std::string& payload,
                     std::uint64_t expect_last_sequence, bool expect_no_message);
   // Blocks until the copy has applied `sequence`, the deadline, or close.
+  // If the ordered consumer has not delivered it soon, reads the missing
+  // messages straight from the stream (CatchUpDirect).
   bool WaitApplied(std::uint64_t sequence, Clock::time_point deadline);
+  // Applies the messages after the copy's head up to `sequence`, read one
+  // by one from the stream's leader. The ordered consumer lives on one
+  // server and is made again only some seconds after that server dies (5 s
+  // in the kill test), while the stream has a new leader at once.
+  void CatchUpDirect(std::uint64_t sequence);
+  // Applies message `sequence` to the copy unless it has it already (the
+  // consumer and CatchUpDirect may both bring it). False: the copy stopped.
+  bool ApplyToCopy(std::uint64_t sequence, std::string_view data);
   // The first append's result if every event of this one is stored already.
   Result<std::optional<AppendResult>> FindRetry(std::string_view stream, std::span<const EventData> events);
   void Fail(const std::string& why);
@@ -271,6 +281,8 @@ class JetStreamStore final : public EventStore {
   bool committing_ = false;           // guarded by queue_mu_
   std::size_t max_payload_ = 0;       // the servers' max_payload, read at Open
 
+  std::mutex copy_mu_;  // one ApplyToCopy at a time
+  std::atomic<Clock::rep> consumer_behind_until_{0};  // WaitApplied reads directly until then
   std::mutex applied_mu_;
   std::condition_variable applied_cv_;
   std::string failure_;  // guarded by applied_mu_; set: the copy stopped
@@ -438,19 +450,45 @@ void JetStreamStore::FollowLoop() {
     }
     const std::uint64_t sequence = meta->Sequence.Stream;
     jsMsgMetaData_Destroy(meta);
-    auto envelopes = DecodeMessage(
-        std::string_view(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg))), sequence);
+    const bool applied = ApplyToCopy(
+        sequence, std::string_view(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg))));
     natsMsg_Destroy(msg);
+    if (!applied) break;
+  }
+}
+
+bool JetStreamStore::ApplyToCopy(std::uint64_t sequence, std::string_view data) {
+  {
+    std::lock_guard lock(copy_mu_);
+    if (sequence <= mirror_->CurrentHead().sequence) return true;
+    auto envelopes = DecodeMessage(data, sequence);
     Result<void> applied = envelopes.ok() ? mirror_->Apply(sequence, *envelopes) : Result<void>(envelopes.error());
     if (!applied.ok()) {
       Fail("the copy of stream " + stream_name_ + " stopped at message " + std::to_string(sequence) + ": " +
            applied.error().message);
-      break;
+      return false;
     }
-    {
-      std::lock_guard lock(applied_mu_);
-    }
-    applied_cv_.notify_all();
+  }
+  {
+    std::lock_guard lock(applied_mu_);
+  }
+  applied_cv_.notify_all();
+  return true;
+}
+
+void JetStreamStore::CatchUpDirect(std::uint64_t sequence) {
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.Wait = options_.publish_timeout.count();
+  // From the head each time: the consumer may be applying too.
+  for (std::uint64_t next; (next = mirror_->CurrentHead().sequence + 1) <= sequence && !closing_;) {
+    natsMsg* msg = nullptr;
+    jsErrCode code = static_cast<jsErrCode>(0);
+    if (js_GetMsg(&msg, js_, stream_name_.c_str(), next, &jo, &code) != NATS_OK) return;  // the consumer will
+    const bool applied = ApplyToCopy(
+        next, std::string_view(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg))));
+    natsMsg_Destroy(msg);
+    if (!applied) return;
   }
 }
 
@@ -464,10 +502,23 @@ void JetStreamStore::Fail(const std::string& why) {
 }
 
 bool JetStreamStore::WaitApplied(std::uint64_t sequence, Clock::time_point deadline) {
+  // The consumer normally delivers within milliseconds; once it was found
+  // behind, the next waits read directly at once, for a second.
+  constexpr auto kConsumerGrace = std::chrono::milliseconds(100);
+  const auto done = [&] { return mirror_->CurrentHead().sequence >= sequence || closing_ || !failure_.empty(); };
+  const auto now = Clock::now();
+  const auto grace = now.time_since_epoch().count() < consumer_behind_until_.load() ? Clock::duration::zero()
+                                                                                    : Clock::duration(kConsumerGrace);
+  {
+    std::unique_lock lock(applied_mu_);
+    if (applied_cv_.wait_until(lock, std::min(deadline, now + grace), done)) {
+      return mirror_->CurrentHead().sequence >= sequence;
+    }
+  }
+  consumer_behind_until_ = (Clock::now() + std::chrono::seconds(1)).time_since_epoch().count();
+  CatchUpDirect(sequence);
   std::unique_lock lock(applied_mu_);
-  return applied_cv_.wait_until(lock, deadline, [&] {
-    return mirror_->CurrentHead().sequence >= sequence || closing_ || !failure_.empty();
-  }) && mirror_->CurrentHead().sequence >= sequence;
+  return applied_cv_.wait_until(lock, deadline, done) && mirror_->CurrentHead().sequence >= sequence;
 }
 
 JetStreamStore::Published JetStreamStore::Publish(const std::string& subject, const std::string& msg_id,

@@ -2,8 +2,12 @@
 // subject tokens, and the servers it refuses (older than 2.10, or not
 // syncing every write), on /varz answers and on a real nats-server.
 #include <gtest/gtest.h>
+#include <nats/nats.h>
 
 #include <filesystem>
+#include <algorithm>
+#include <iostream>
+#include <thread>
 
 #include "eventstore/jetstream_store.h"
 #include "tests/testing/events.h"
@@ -140,6 +144,83 @@ TEST(JetStreamLog, HasOneStreamAndCopyPerPartitionAndRefusesAnotherCount) {
   auto again = OpenJetStreamLog(options);
   ASSERT_TRUE(again.ok()) << again.error().message;
   for (auto& store : *again) EXPECT_EQ(store->LastPosition(), 2u);
+}
+
+
+// The ordered consumer that feeds the local copy lives on one server. When
+// that server dies (and it is not the stream's leader), JetStream goes on
+// storing at once, but the consumer is made again only seconds later:
+// appends read what they wrote straight from the stream meanwhile.
+TEST(JetStreamStore, AppendsGoOnAtOnceWhenTheServerFeedingTheCopyDies) {
+  testing::NatsCluster cluster(3);
+  testing::TempDir dir;
+  JetStreamStoreOptions options;
+  ASSERT_TRUE(ParseJetStreamUrl(cluster.StoreUrl(), options).ok());
+  options.partition = "feed";
+  options.mirror_path = dir.str("copy");
+  auto store = OpenJetStreamStore(options);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  const std::vector<EventData> first{testing::MakeEvent("first")};
+  ASSERT_TRUE((*store)->Append("s", ExpectedVersion::Any(), first).ok());
+
+  // The node to kill: the consumer's, and not the stream's leader (or its
+  // death would wait for an election instead).
+  int host = -1, leader = -1;
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+       std::chrono::steady_clock::now() < until;) {
+    host = cluster.ConsumerHost("EV_feed");
+    leader = cluster.StreamLeader("EV_feed");
+    if (host >= 0 && leader >= 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_GE(host, 0) << "no consumer listed";
+  if (host == leader) {
+    // The consumer starts on the leader: move the leadership away (the
+    // consumer stays where it is).
+    natsConnection* nc = nullptr;
+    ASSERT_EQ(natsConnection_ConnectTo(&nc, cluster.ServerUrls()[0].c_str()), NATS_OK);
+    natsMsg* reply = nullptr;
+    EXPECT_EQ(natsConnection_RequestString(&reply, nc, "$JS.API.STREAM.LEADER.STEPDOWN.EV_feed", "", 5000),
+              NATS_OK);
+    natsMsg_Destroy(reply);
+    natsConnection_Destroy(nc);
+    for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+         std::chrono::steady_clock::now() < until;) {
+      leader = cluster.StreamLeader("EV_feed");
+      if (leader >= 0 && leader != host) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_NE(leader, host) << "the leadership did not move";
+    ASSERT_EQ(cluster.ConsumerHost("EV_feed"), host) << "the consumer moved with it";
+    const std::vector<EventData> moved{testing::MakeEvent("moved")};
+    ASSERT_TRUE((*store)->Append("s", ExpectedVersion::Any(), moved).ok());
+  }
+  cluster.Kill(host);
+
+  std::chrono::milliseconds slowest{0};
+  for (int i = 0; i < 20; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    const std::vector<EventData> events{testing::MakeEvent("after-" + std::to_string(i))};
+    auto appended = (*store)->Append("s", ExpectedVersion::Any(), events);
+    ASSERT_TRUE(appended.ok()) << appended.error().message;
+    slowest = std::max(slowest, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::steady_clock::now() - start));
+    EXPECT_TRUE((*store)->FindEvent("after-" + std::to_string(i))->has_value()) << "reads its own write";
+  }
+  EXPECT_LT(slowest, std::chrono::milliseconds(1500));  // 1.6-5.0 s without reading directly
+  std::cout << "slowest append after the consumer's server died: " << slowest.count() << " ms" << std::endl;
+
+  // Once the consumer is back, the copy goes on from where it is.
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  const std::vector<EventData> last{testing::MakeEvent("last")};
+  auto appended = (*store)->Append("s", ExpectedVersion::Any(), last);
+  ASSERT_TRUE(appended.ok()) << appended.error().message;
+  const std::uint64_t events = (*store)->LastPosition();
+  EXPECT_TRUE(events == 22u || events == 23u) << events;  // 23 with "moved"
+  EXPECT_EQ(appended->position, events);
+  auto verified = (*store)->Verify(1, kEndOfStream);
+  ASSERT_TRUE(verified.ok()) << verified.error().message;
+  EXPECT_EQ(verified->checked, events);
 }
 
 }  // namespace

@@ -136,6 +136,31 @@ class NatsCluster {
     return -1;
   }
 
+  // The index of the node that serves the consumers of stream `stream`
+  // (the first one listed: the tests have one), -1 if none is listed.
+  int ConsumerHost(const std::string& stream) const {
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      if (nodes_[i].pid <= 0) continue;
+      try {
+        HttpClient http(static_cast<unsigned short>(nodes_[i].monitor_port));
+        auto jsz = http.Get("/jsz?consumers=true").json();
+        for (const auto& account : jsz.at("account_details").as_array()) {
+          for (const auto& detail : account.at("stream_detail").as_array()) {
+            if (detail.at("name").as_string() != stream) continue;
+            const auto* consumers = detail.as_object().if_contains("consumer_detail");
+            if (consumers == nullptr || consumers->as_array().empty()) continue;  // another node may list it
+            const auto* leader = consumers->as_array()[0].at("cluster").as_object().if_contains("leader");
+            if (leader == nullptr || !leader->is_string() || leader->as_string().size() < 2) continue;
+            return std::stoi(std::string(leader->as_string().c_str()).substr(1));
+          }
+        }
+      } catch (const std::exception&) {
+        // this node does not answer: ask the next one
+      }
+    }
+    return -1;
+  }
+
   // True once the node's /healthz says JetStream is ready.
   bool WaitHealthy(int i, std::chrono::milliseconds timeout) const {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
