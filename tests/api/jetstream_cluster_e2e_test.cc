@@ -286,17 +286,6 @@ class OnCluster : public ::testing::TestWithParam<std::size_t> {
 INSTANTIATE_TEST_SUITE_P(Partitions, OnCluster, ::testing::Values(1, 3),
                          [](const auto& info) { return "partitions" + std::to_string(info.param); });
 
-// How long a partition's writes may pause when a node is killed. JetStream
-// elects a stream's new leader in its own Raft group, 4 to 9 s after the
-// last heartbeat (nats-server 2.10 does not let one tune this), and a
-// split vote costs another such round. One partition: one election, and the
-// issue's bar of 10 s. Three: a node may lead several of them, their
-// elections race on these 2 cores, and the slowest partition has been seen
-// at 11.2 s (1 run of 5): two rounds at most.
-std::chrono::seconds ResumeBar(std::size_t partitions) {
-  return std::chrono::seconds(partitions == 1 ? 10 : 20);
-}
-
 TEST_P(OnCluster, KillingTheLeaderThenAFollowerLosesNoAcknowledgedWriteAndDuplicatesNone) {
   // Six writers spread over the partitions, each in a conversation of
   // that partition's firm.
@@ -334,7 +323,10 @@ TEST_P(OnCluster, KillingTheLeaderThenAFollowerLosesNoAcknowledgedWriteAndDuplic
   writers.Stop();
 
   EXPECT_TRUE(writers.refusals().empty()) << writers.refusals().front();
-  EXPECT_LT(writers.longest_pause(), ResumeBar(partitions)) << "writes resume by themselves";
+  // The bar. JetStream elects a stream's new leader 4 to 9 s after
+  // the last heartbeat (not tunable in nats-server 2.10); the rest of the
+  // pause is ours, and appends no longer wait for the copy's consumer.
+  EXPECT_LT(writers.longest_pause(), std::chrono::seconds(10)) << "writes resume by themselves";
   const std::set<std::string> acknowledged = writers.acknowledged();
   // Every message of every conversation, as a server on `port` serves them.
   auto all_bodies = [&](unsigned short port) {
