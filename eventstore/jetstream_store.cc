@@ -241,8 +241,10 @@ class JetStreamStore final : public EventStore {
                     std::uint64_t expect_last_sequence, bool expect_no_message);
   // Blocks until the copy has applied `sequence`, the deadline, or close.
   // If the ordered consumer has not delivered it soon, reads the missing
-  // messages straight from the stream (CatchUpDirect).
-  bool WaitApplied(std::uint64_t sequence, Clock::time_point deadline);
+  // messages straight from the stream (CatchUpDirect), unless told not to
+  // (a copy catching up with a long log at start-up: the consumer streams
+  // it faster than one request per message).
+  bool WaitApplied(std::uint64_t sequence, Clock::time_point deadline, bool read_directly = true);
   // Applies the messages after the copy's head up to `sequence`, read one
   // by one from the stream's leader. The ordered consumer lives on one
   // server and is made again only some seconds after that server dies (5 s
@@ -334,7 +336,7 @@ Result<void> JetStreamStore::Open() {
   }
   if (auto subscribed = Subscribe(); !subscribed.ok()) return subscribed;
   follower_ = std::thread([this] { FollowLoop(); });
-  if (!WaitApplied(*last, Clock::now() + std::chrono::minutes(10))) {
+  if (!WaitApplied(*last, Clock::now() + std::chrono::minutes(10), /*read_directly=*/false)) {
     return Error::Unavailable("the local copy did not catch up with stream " + stream_name_);
   }
   return {};
@@ -501,7 +503,7 @@ void JetStreamStore::Fail(const std::string& why) {
   applied_cv_.notify_all();
 }
 
-bool JetStreamStore::WaitApplied(std::uint64_t sequence, Clock::time_point deadline) {
+bool JetStreamStore::WaitApplied(std::uint64_t sequence, Clock::time_point deadline, bool read_directly) {
   // The consumer normally delivers within milliseconds; once it was found
   // behind, the next waits read directly at once, for a second.
   constexpr auto kConsumerGrace = std::chrono::milliseconds(100);
@@ -511,9 +513,10 @@ bool JetStreamStore::WaitApplied(std::uint64_t sequence, Clock::time_point deadl
                                                                                     : Clock::duration(kConsumerGrace);
   {
     std::unique_lock lock(applied_mu_);
-    if (applied_cv_.wait_until(lock, std::min(deadline, now + grace), done)) {
+    if (applied_cv_.wait_until(lock, read_directly ? std::min(deadline, now + grace) : deadline, done)) {
       return mirror_->CurrentHead().sequence >= sequence;
     }
+    if (!read_directly) return false;
   }
   consumer_behind_until_ = (Clock::now() + std::chrono::seconds(1)).time_since_epoch().count();
   CatchUpDirect(sequence);
