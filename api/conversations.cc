@@ -391,10 +391,12 @@ Result<json::object> Service::GetConversation(const Claims& caller, const std::s
   // As of then: what the caller may see now, as it was, if they could see
   // it then too (the directory of that time decides).
   const Error unseen = Error::NotFound("There is no such conversation at that time.");
-  auto then = projections::ConversationAsOf(LogOf(party->directory->firm->firm).store, conversation, *as_of);
+  const std::string& firm = party->directory->firm->firm;
+  eventstore::EventStore& log = LogOf(firm).store;
+  auto then = projections::ConversationAsOf(log, conversation, *as_of);
   if (!then.ok()) return then.error();
   if (!then->has_value()) return unseen;
-  auto directory = projections::DirectoryAsOf(LogOf(party->directory->firm->firm).store, party->directory->firm->firm, *as_of);
+  auto directory = projections::DirectoryAsOf(log, firm, *as_of);
   if (!directory.ok()) return directory.error();
   auto access = directory->AccessFor(visible->second.dossier);
   if (!access || !domain::CanSee((**then).record.state, party->actor, *access)) return unseen;
@@ -468,7 +470,8 @@ Result<json::object> Service::CountersOf(const Party& party, const domain::Dossi
 
 Result<void> Service::ForEachAsOf(const Party& party, const domain::DossierAccess& now, Micros as_of,
                                   const std::function<void(const domain::Conversation&)>& visit) {
-  auto directory = projections::DirectoryAsOf(LogOf(now.firm).store, now.firm, as_of);
+  eventstore::EventStore& log = LogOf(now.firm).store;
+  auto directory = projections::DirectoryAsOf(log, now.firm, as_of);
   if (!directory.ok()) return directory.error();
   auto then_access = directory->AccessFor(now.dossier);
   if (!then_access) return {};
@@ -476,7 +479,7 @@ Result<void> Service::ForEachAsOf(const Party& party, const domain::DossierAcces
   // existed then.
   std::optional<Error> failed;
   auto done = ForEachVisible(party, now, "", [&](const projections::ConversationRecord& record) {
-    auto then = projections::ConversationAsOf(LogOf(now.firm).store, record.state.id, as_of);
+    auto then = projections::ConversationAsOf(log, record.state.id, as_of);
     if (!then.ok()) {
       failed = then.error();
       return false;

@@ -99,7 +99,7 @@ void Mailer::Loop() {
 
 Result<void> Mailer::RunDue() {
   std::lock_guard pass(pass_mu_);
-  if (options_.may_send && !options_.may_send()) return {};  // another server sends; the range stays to scan
+  if (!MaySend()) return {};  // another server sends; the range stays to scan
   const Micros now = clock_.Now();
   Micros from = 0;
   {
@@ -207,7 +207,7 @@ Result<bool> Mailer::DeliverDue(Micros from, Micros now) {
   auto due = projections::DueMails(models_, from, now, options_.page);
   if (!due.ok()) return due.error();
   for (const projections::MailRecord& record : *due) {
-    if (options_.may_send && !options_.may_send()) {
+    if (!MaySend()) {
       return Error::Unavailable("this server no longer holds the mailer lease; another one sends");
     }
     if (auto delivered = Deliver(record, now); !delivered.ok()) return delivered.error();

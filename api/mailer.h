@@ -69,6 +69,7 @@ class Mailer {
   Result<void> AppendOutbox(const std::string& firm, const std::string& event_id,
                             const domain::OutboxEvent& event);
   void Loop();
+  bool MaySend() const { return !options_.may_send || options_.may_send(); }
   Micros ScanFrom() const;  // where a pass starts; mu_ held
 
   const eventstore::PartitionedLog& log_;

@@ -146,6 +146,26 @@ Result<void> CheckNatsServerVarz(std::string_view body, std::string_view monitor
 
 namespace {
 
+// Each server is 2.10 or later and syncs every write, unless told not to
+// check; once for a log, however many partitions it has.
+Result<void> CheckServers(const JetStreamStoreOptions& options) {
+  if (options.unsafe_durability) return {};
+  if (options.monitors.empty()) {
+    return Error::InvalidArgument(
+        "give each NATS server's monitoring address (?monitor=host:port,...) so that Parley can check its "
+        "version and that it syncs every write, or start with --unsafe-durability");
+  }
+  for (const std::string& monitor : options.monitors) {
+    if (auto checked = CheckServer(monitor); !checked.ok()) return checked;
+  }
+  return {};
+}
+
+// The bytes of a message.
+std::string_view DataOf(natsMsg* msg) {
+  return std::string_view(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
+}
+
 // Connects to the servers (reconnecting for ever: a cluster comes back)
 // and opens a JetStream context whose requests wait `wait`.
 Result<void> ConnectJetStream(const JetStreamStoreOptions& options, std::chrono::milliseconds wait,
@@ -295,17 +315,6 @@ class JetStreamStore final : public EventStore {
 Result<void> JetStreamStore::Open() {
   if (options_.servers.empty()) return Error::InvalidArgument("no NATS server given");
   if (options_.mirror_path.empty()) return Error::InvalidArgument("the JetStream store needs a local directory");
-  if (!options_.unsafe_durability) {
-    if (options_.monitors.empty()) {
-      return Error::InvalidArgument(
-          "give each NATS server's monitoring address (?monitor=host:port,...) so that Parley can check its "
-          "version and that it syncs every write, or start with --unsafe-durability");
-    }
-    for (const std::string& monitor : options_.monitors) {
-      if (auto checked = CheckServer(monitor); !checked.ok()) return checked;
-    }
-  }
-
   if (auto connected = ConnectJetStream(options_, options_.publish_timeout, &nc_, &js_); !connected.ok()) {
     return connected;
   }
@@ -452,8 +461,7 @@ void JetStreamStore::FollowLoop() {
     }
     const std::uint64_t sequence = meta->Sequence.Stream;
     jsMsgMetaData_Destroy(meta);
-    const bool applied = ApplyToCopy(
-        sequence, std::string_view(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg))));
+    const bool applied = ApplyToCopy(sequence, DataOf(msg));
     natsMsg_Destroy(msg);
     if (!applied) break;
   }
@@ -487,8 +495,7 @@ void JetStreamStore::CatchUpDirect(std::uint64_t sequence) {
     natsMsg* msg = nullptr;
     jsErrCode code = static_cast<jsErrCode>(0);
     if (js_GetMsg(&msg, js_, stream_name_.c_str(), next, &jo, &code) != NATS_OK) return;  // the consumer will
-    const bool applied = ApplyToCopy(
-        next, std::string_view(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg))));
+    const bool applied = ApplyToCopy(next, DataOf(msg));
     natsMsg_Destroy(msg);
     if (!applied) return;
   }
@@ -1006,7 +1013,10 @@ std::string PartitionName(const std::string& log_name, std::size_t index) {
   return name + std::to_string(index);
 }
 
-Result<std::unique_ptr<EventStore>> OpenJetStreamStore(const JetStreamStoreOptions& options) {
+namespace {
+
+// OpenJetStreamStore once the servers are checked.
+Result<std::unique_ptr<EventStore>> OpenPartition(const JetStreamStoreOptions& options) {
   if (options.partitions < 1 || options.partition_index >= options.partitions) {
     return Error::InvalidArgument("partition " + std::to_string(options.partition_index) + " is not in a log of " +
                                   std::to_string(options.partitions));
@@ -1014,6 +1024,13 @@ Result<std::unique_ptr<EventStore>> OpenJetStreamStore(const JetStreamStoreOptio
   auto store = std::make_unique<JetStreamStore>(options);
   if (auto opened = store->Open(); !opened.ok()) return opened.error();
   return std::unique_ptr<EventStore>(std::move(store));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<EventStore>> OpenJetStreamStore(const JetStreamStoreOptions& options) {
+  if (auto checked = CheckServers(options); !checked.ok()) return checked.error();
+  return OpenPartition(options);
 }
 
 Result<std::unique_ptr<Lease>> OpenJetStreamLease(const JetStreamStoreOptions& options, const std::string& name,
@@ -1028,13 +1045,14 @@ Result<std::unique_ptr<Lease>> OpenJetStreamLease(const JetStreamStoreOptions& o
 }
 
 Result<std::vector<std::unique_ptr<EventStore>>> OpenJetStreamLog(const JetStreamStoreOptions& options) {
+  if (auto checked = CheckServers(options); !checked.ok()) return checked.error();
   std::vector<std::unique_ptr<EventStore>> partitions;
   for (std::size_t index = 0; index < options.partitions; ++index) {
     JetStreamStoreOptions one = options;
     one.partition_index = index;
     one.partition = PartitionName(options.log_name, index);
     one.mirror_path = options.mirror_path + "/" + one.partition;
-    auto store = OpenJetStreamStore(one);
+    auto store = OpenPartition(one);
     if (!store.ok()) return store.error();
     partitions.push_back(std::move(*store));
   }

@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <fstream>
+#include <optional>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -114,51 +116,19 @@ class NatsCluster {
   // The index of the node that leads JetStream stream `stream`, as a running
   // node's /jsz tells; -1 while there is none (an election under way).
   int StreamLeader(const std::string& stream) const {
-    for (std::size_t i = 0; i < nodes_.size(); ++i) {
-      if (nodes_[i].pid <= 0) continue;
-      try {
-        HttpClient http(static_cast<unsigned short>(nodes_[i].monitor_port));
-        auto jsz = http.Get("/jsz?streams=true").json();
-        for (const auto& account : jsz.at("account_details").as_array()) {
-          for (const auto& detail : account.at("stream_detail").as_array()) {
-            if (detail.at("name").as_string() != stream) continue;
-            const auto* leader = detail.at("cluster").as_object().if_contains("leader");
-            if (leader == nullptr || !leader->is_string()) return -1;
-            std::string_view name = leader->as_string();  // "n<i>"
-            if (name.size() < 2) return -1;
-            return std::stoi(std::string(name.substr(1)));
-          }
-        }
-      } catch (const std::exception&) {
-        // this node does not answer: ask the next one
-      }
-    }
-    return -1;
+    return AskAboutStream("/jsz?streams=true", stream, [](const boost::json::object& detail) {
+      return std::optional<int>(LeaderIn(detail.at("cluster")).value_or(-1));
+    });
   }
 
   // The index of the node that serves the consumers of stream `stream`
   // (the first one listed: the tests have one), -1 if none is listed.
   int ConsumerHost(const std::string& stream) const {
-    for (std::size_t i = 0; i < nodes_.size(); ++i) {
-      if (nodes_[i].pid <= 0) continue;
-      try {
-        HttpClient http(static_cast<unsigned short>(nodes_[i].monitor_port));
-        auto jsz = http.Get("/jsz?consumers=true").json();
-        for (const auto& account : jsz.at("account_details").as_array()) {
-          for (const auto& detail : account.at("stream_detail").as_array()) {
-            if (detail.at("name").as_string() != stream) continue;
-            const auto* consumers = detail.as_object().if_contains("consumer_detail");
-            if (consumers == nullptr || consumers->as_array().empty()) continue;  // another node may list it
-            const auto* leader = consumers->as_array()[0].at("cluster").as_object().if_contains("leader");
-            if (leader == nullptr || !leader->is_string() || leader->as_string().size() < 2) continue;
-            return std::stoi(std::string(leader->as_string().c_str()).substr(1));
-          }
-        }
-      } catch (const std::exception&) {
-        // this node does not answer: ask the next one
-      }
-    }
-    return -1;
+    return AskAboutStream("/jsz?consumers=true", stream, [](const boost::json::object& detail) {
+      const auto* consumers = detail.if_contains("consumer_detail");
+      if (consumers == nullptr || consumers->as_array().empty()) return std::optional<int>();  // another node may list it
+      return LeaderIn(consumers->as_array()[0].at("cluster"));
+    });
   }
 
   // True once the node's /healthz says JetStream is ready.
@@ -181,6 +151,36 @@ class NatsCluster {
   std::string Name(int i) const { return "n" + std::to_string(i) + "-" + std::to_string(attempt_); }
   std::string Config(int i) const { return dir_.str(Name(i) + ".conf"); }
   std::string Log(int i) const { return dir_.str(Name(i) + ".log"); }
+
+  // Asks each running node's `query` (a /jsz page) about stream `stream`
+  // until `answer`, given the stream's details, says which node (or -1);
+  // nullopt: ask the next node. -1 if none says.
+  int AskAboutStream(const std::string& query, const std::string& stream,
+                     const std::function<std::optional<int>(const boost::json::object&)>& answer) const {
+    for (const Node& node : nodes_) {
+      if (node.pid <= 0) continue;
+      try {
+        HttpClient http(static_cast<unsigned short>(node.monitor_port));
+        auto jsz = http.Get(query).json();
+        for (const auto& account : jsz.at("account_details").as_array()) {
+          for (const auto& detail : account.at("stream_detail").as_array()) {
+            if (detail.at("name").as_string() != stream) continue;
+            if (auto said = answer(detail.as_object())) return *said;
+          }
+        }
+      } catch (const std::exception&) {
+        // this node does not answer: ask the next one
+      }
+    }
+    return -1;
+  }
+
+  // The node index in a /jsz "cluster" object's leader ("n<i>"), if any.
+  static std::optional<int> LeaderIn(const boost::json::value& cluster) {
+    const auto* leader = cluster.as_object().if_contains("leader");
+    if (leader == nullptr || !leader->is_string() || leader->as_string().size() < 2) return std::nullopt;
+    return std::stoi(std::string(leader->as_string().c_str()).substr(1));
+  }
 
   // Starts the nodes on fresh ports and data folders; "" once every node
   // is healthy and (for a cluster) a meta leader sees them all.
