@@ -8,6 +8,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
+#include <poll.h>
+#include <sys/socket.h>
+
 #include <map>
 #include <memory>
 #include <string>
@@ -38,6 +41,7 @@ class HttpClient {
         req.set(http::field::content_type, "application/json");
     }
     req.prepare_payload();
+    if (ClosedByPeer()) Reconnect();
     http::write(*stream_, req);
     boost::beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
@@ -78,6 +82,15 @@ class HttpClient {
     stream_ = std::make_unique<boost::beast::tcp_stream>(io_);
     boost::asio::ip::tcp::resolver resolver(io_);
     stream_->connect(resolver.resolve("127.0.0.1", std::to_string(port_)));
+  }
+  // The server closes a keep-alive connection that stays silent longer than
+  // its idle timeout (30 s), as a browser's connection would find it: a test
+  // that waits that long (an outage) must not fail on the stale socket.
+  bool ClosedByPeer() {
+    pollfd fd{stream_->socket().native_handle(), POLLIN, 0};
+    if (::poll(&fd, 1, 0) <= 0) return false;  // nothing to read: still open
+    char byte;
+    return ::recv(fd.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) <= 0;
   }
   void Reconnect() {
     boost::beast::error_code ec;
