@@ -343,7 +343,14 @@ Result<void> JetStreamStore::Open() {
                                  ": it belongs to another log; remove it to rebuild it",
                              0);
   }
-  if (auto subscribed = Subscribe(); !subscribed.ok()) return subscribed;
+  // Making the consumer goes through the cluster's meta leader, which a
+  // cluster that has just formed may still be electing (seen timing out).
+  for (const auto until = Clock::now() + std::chrono::seconds(60);;) {
+    auto subscribed = Subscribe();
+    if (subscribed.ok()) break;
+    if (Clock::now() >= until) return subscribed;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
   follower_ = std::thread([this] { FollowLoop(); });
   if (!WaitApplied(*last, Clock::now() + std::chrono::minutes(10), /*read_directly=*/false)) {
     return Error::Unavailable("the local copy did not catch up with stream " + stream_name_);
@@ -431,7 +438,10 @@ Result<void> JetStreamStore::Subscribe() {
   jsErrCode code = static_cast<jsErrCode>(0);
   const std::string subjects = subject_prefix_ + ">";
   natsStatus s = js_SubscribeSync(&sub_, js_, subjects.c_str(), nullptr, &so, &code);
-  if (s != NATS_OK) return Error::Unavailable("cannot follow stream " + stream_name_ + ": " + NatsText(s));
+  if (s != NATS_OK) {
+    sub_ = nullptr;
+    return Error::Unavailable("cannot follow stream " + stream_name_ + ": " + NatsText(s));
+  }
   return {};
 }
 
@@ -793,21 +803,29 @@ void JetStreamStore::CommitGroup(const std::vector<PendingAppend*>& group) {
             break;
           }
           [[fallthrough]];  // sequence 0: an earlier send is still in flight
-        case Outcome::kWrongLastSequence:
-        case Outcome::kUnknown: {
-          // Unknown (a timeout, no quorum, a lost connection): the message
-          // may be stored. Once the log has moved past our head, catch up
-          // and decide again, which finds our events if they are there;
-          // until then send the same message again.
+        case Outcome::kUnknown:
+          // A timeout, no quorum, a lost connection: the message may be
+          // stored. Sending the same message again finds out: stored, a
+          // duplicate, or a wrong last sequence. No stream info first: it
+          // needs the stream's leader too, and while a new one is elected
+          // that request waited out a timeout of its own, up to a second
+          // added to every pause.
           if (p.outcome == Outcome::kUnknown) {
             for (std::size_t m : members) sent_position[m] = planned[m].position;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            break;
           }
+          [[fallthrough]];  // duplicate with sequence 0
+        case Outcome::kWrongLastSequence: {
+          // Once the log has moved past our head, catch up and decide again,
+          // which finds our events if they are there; until then send the
+          // same message again.
           auto last = LastSequence();
           if (last.ok() && *last > head.sequence) {
             WaitApplied(*last, deadline);
             rebuild = true;
           } else {
-            std::this_thread::sleep_for(std::chrono::milliseconds(p.outcome == Outcome::kUnknown ? 50 : 20));
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
           }
           break;
         }
