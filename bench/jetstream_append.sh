@@ -2,7 +2,8 @@
 # Durable appends on a 3-node JetStream cluster next to RocksDB, in one run
 # of parley-bench: starts the cluster on 127.0.0.1 (Debian 13's nats-server,
 # scripts/fetch-nats-server), each node syncing every write, runs
-# BM_Append and BM_JetStreamAppend (plus the raw RocksDB baseline), then
+# BM_Append and BM_JetStreamAppend (plus the raw RocksDB baseline and raw
+# per-subject publishes, BM_RawJetStreamPublishPerSubject), then
 # stops the nodes by PID.
 #
 #   bench/jetstream_append.sh [extra parley-bench flags]
@@ -58,4 +59,4 @@ done
 
 url="nats://$(IFS=,; echo "${hosts[*]}")?monitor=$(IFS=,; echo "${monitors[*]}")&replicas=3"
 PARLEY_BENCH_NATS=$url "$build_root/release/parley-bench" \
-  --benchmark_filter='BM_Append|BM_JetStreamAppend|BM_RawRocksSyncBatch' "$@"
+  --benchmark_filter='BM_Append|BM_JetStreamAppend|BM_RawJetStream|BM_RawRocksSyncBatch' "$@"

@@ -8,6 +8,10 @@
 //                                  log of P partitions (each thread a firm),
 //                                  only when $PARLEY_BENCH_NATS names a
 //                                  cluster (bench/jetstream_append.sh starts one)
+//   BM_RawJetStreamPublishPerSubject/appenders:N
+//                                  raw libnats: one message per append on its
+//                                  own subject, conditional on that subject's
+//                                  last sequence (with $PARLEY_BENCH_NATS)
 //   BM_RawRocksSyncBatch/batch:N   raw synced WriteBatches of N values
 //   BM_RawRocksConcurrentSyncPut/writers:N
 //                                  N threads each doing a synced Put: RocksDB's
@@ -19,6 +23,7 @@
 // Every figure is items_per_second (events or values per second). Data goes
 // under $PARLEY_BENCH_DIR (default: the system's temporary directory).
 #include <benchmark/benchmark.h>
+#include <nats/nats.h>
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
@@ -186,6 +191,77 @@ void BM_JetStreamAppend(benchmark::State& state, const std::string& url) {
   std::filesystem::remove_all(dir);
 }
 
+// Registered with BM_JetStreamAppend: the design where each append is its
+// own message on its stream's subject, published with the subject's last
+// sequence (ExpectLastSubjectSeq; ExpectNoMessage for the first), straight
+// through libnats on a fresh stream like a partition's, with no local copy.
+// The baseline for group commit on JetStream (JETSTREAM.md).
+void BM_RawJetStreamPublishPerSubject(benchmark::State& state, const std::string& url) {
+  JetStreamStoreOptions options;
+  if (auto parsed = ParseJetStreamUrl(url, options); !parsed.ok()) {
+    state.SkipWithError(parsed.error().message.c_str());
+    return;
+  }
+  const int appenders = static_cast<int>(state.range(0));
+  const int per_thread = 64;
+  std::vector<const char*> servers;
+  for (const std::string& server : options.servers) servers.push_back(server.c_str());
+  natsOptions* nats_options = nullptr;
+  natsConnection* nc = nullptr;
+  jsCtx* js = nullptr;
+  natsOptions_Create(&nats_options);
+  natsOptions_SetServers(nats_options, servers.data(), static_cast<int>(servers.size()));
+  if (natsConnection_Connect(&nc, nats_options) != NATS_OK || natsConnection_JetStream(&js, nc, nullptr) != NATS_OK) {
+    state.SkipWithError("cannot connect to NATS");
+    natsOptions_Destroy(nats_options);
+    return;
+  }
+  const std::string name = Id("RAW", std::random_device{}());
+  const std::string subjects = name + ".>";
+  const char* subject_list[] = {subjects.c_str()};
+  jsStreamConfig config;
+  jsStreamConfig_Init(&config);
+  config.Name = name.c_str();
+  config.Subjects = subject_list;
+  config.SubjectsLen = 1;
+  config.Storage = js_FileStorage;
+  config.Replicas = options.replicas;
+  jsStreamInfo* info = nullptr;
+  if (js_AddStream(&info, js, &config, nullptr, nullptr) != NATS_OK) {
+    state.SkipWithError("cannot create the stream");
+  } else {
+    jsStreamInfo_Destroy(info);
+    const std::string payload(kValueBytes, 'm');
+    std::atomic<bool> failed{false};
+    std::vector<std::uint64_t> last(static_cast<std::size_t>(appenders), 0);  // each subject's last sequence
+    for (auto _ : state) {
+      RunOnThreads(appenders, [&](int t) {
+        const std::string subject = name + ".f." + std::to_string(t);
+        for (int i = 0; i < per_thread && !failed; ++i) {
+          jsPubOptions po;
+          jsPubOptions_Init(&po);
+          po.ExpectNoMessage = last[t] == 0;
+          po.ExpectLastSubjectSeq = last[t];
+          jsPubAck* ack = nullptr;
+          if (js_Publish(&ack, js, subject.c_str(), payload.data(), static_cast<int>(payload.size()), &po,
+                         nullptr) != NATS_OK) {
+            failed = true;
+            break;
+          }
+          last[t] = ack->Sequence;
+          jsPubAck_Destroy(ack);
+        }
+      });
+    }
+    if (failed) state.SkipWithError("a publish failed");
+    state.SetItemsProcessed(state.iterations() * appenders * per_thread);
+    js_DeleteStream(js, name.c_str(), nullptr, nullptr);
+  }
+  jsCtx_Destroy(js);
+  natsConnection_Destroy(nc);
+  natsOptions_Destroy(nats_options);
+}
+
 BENCHMARK(BM_RawRocksSyncBatch)->ArgName("batch")->Arg(1)->Arg(8)->Arg(64)->UseRealTime();
 
 void BM_RawRocksConcurrentSyncPut(benchmark::State& state) {
@@ -300,6 +376,14 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark("BM_JetStreamAppend", parley::bench::BM_JetStreamAppend, std::string(url))
         ->ArgNames({"appenders", "partitions"})
         ->ArgsProduct({{1, 8, 64}, {1, 3}})
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("BM_RawJetStreamPublishPerSubject", parley::bench::BM_RawJetStreamPublishPerSubject,
+                                 std::string(url))
+        ->ArgName("appenders")
+        ->Arg(1)
+        ->Arg(8)
+        ->Arg(64)
         ->UseRealTime()
         ->Unit(benchmark::kMillisecond);
   }
