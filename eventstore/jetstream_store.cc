@@ -27,6 +27,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -159,6 +160,17 @@ Result<void> CheckServers(const JetStreamStoreOptions& options) {
     if (auto checked = CheckServer(monitor); !checked.ok()) return checked;
   }
   return {};
+}
+
+// Calls `attempt` until it succeeds, fails otherwise than kUnavailable, or
+// a minute has passed: a cluster that has just formed may still be electing
+// the leaders that make streams, consumers and buckets.
+Result<void> RetryWhileUnavailable(const std::function<Result<void>()>& attempt) {
+  for (const auto until = Clock::now() + std::chrono::seconds(60);;) {
+    auto done = attempt();
+    if (done.ok() || done.error().code != ErrorCode::kUnavailable || Clock::now() >= until) return done;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
 }
 
 // The bytes of a message.
@@ -319,14 +331,7 @@ Result<void> JetStreamStore::Open() {
     return connected;
   }
   max_payload_ = static_cast<std::size_t>(natsConnection_GetMaxPayload(nc_));
-  // A cluster that is starting may still be electing its leaders: keep
-  // trying for a while before giving up.
-  for (const auto until = Clock::now() + std::chrono::seconds(60);;) {
-    auto ensured = EnsureStream();
-    if (ensured.ok()) break;
-    if (ensured.error().code != ErrorCode::kUnavailable || Clock::now() >= until) return ensured;
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
+  if (auto ensured = RetryWhileUnavailable([&] { return EnsureStream(); }); !ensured.ok()) return ensured;
 
   RocksDbStoreOptions local;
   local.path = options_.mirror_path;
@@ -343,14 +348,9 @@ Result<void> JetStreamStore::Open() {
                                  ": it belongs to another log; remove it to rebuild it",
                              0);
   }
-  // Making the consumer goes through the cluster's meta leader, which a
-  // cluster that has just formed may still be electing (seen timing out).
-  for (const auto until = Clock::now() + std::chrono::seconds(60);;) {
-    auto subscribed = Subscribe();
-    if (subscribed.ok()) break;
-    if (Clock::now() >= until) return subscribed;
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
+  // Making the consumer goes through the cluster's meta leader (seen
+  // timing out on a cluster that had just formed).
+  if (auto subscribed = RetryWhileUnavailable([&] { return Subscribe(); }); !subscribed.ok()) return subscribed;
   follower_ = std::thread([this] { FollowLoop(); });
   if (!WaitApplied(*last, Clock::now() + std::chrono::minutes(10), /*read_directly=*/false)) {
     return Error::Unavailable("the local copy did not catch up with stream " + stream_name_);
@@ -497,14 +497,11 @@ bool JetStreamStore::ApplyToCopy(std::uint64_t sequence, std::string_view data) 
 }
 
 void JetStreamStore::CatchUpDirect(std::uint64_t sequence) {
-  jsOptions jo;
-  jsOptions_Init(&jo);
-  jo.Wait = options_.publish_timeout.count();
   // From the head each time: the consumer may be applying too.
   for (std::uint64_t next; (next = mirror_->CurrentHead().sequence + 1) <= sequence && !closing_;) {
     natsMsg* msg = nullptr;
     jsErrCode code = static_cast<jsErrCode>(0);
-    if (js_GetMsg(&msg, js_, stream_name_.c_str(), next, &jo, &code) != NATS_OK) return;  // the consumer will
+    if (js_GetMsg(&msg, js_, stream_name_.c_str(), next, nullptr, &code) != NATS_OK) return;  // the consumer will
     const bool applied = ApplyToCopy(next, DataOf(msg));
     natsMsg_Destroy(msg);
     if (!applied) return;
@@ -795,6 +792,16 @@ void JetStreamStore::CommitGroup(const std::vector<PendingAppend*>& group) {
           }
           return;
         }
+        case Outcome::kUnknown:
+          // A timeout, no quorum, a lost connection: the message may be
+          // stored. Sending the same message again finds out: stored, a
+          // duplicate, or a wrong last sequence. No stream info first: it
+          // needs the stream's leader too, and while a new one is elected
+          // that request waited out a timeout of its own, up to a second
+          // added to every pause.
+          for (std::size_t m : members) sent_position[m] = planned[m].position;
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          break;
         case Outcome::kDuplicate:
           for (std::size_t m : members) sent_position[m] = planned[m].position;
           if (p.sequence != 0) {  // stored by an earlier send: found as a retry on the next turn
@@ -803,19 +810,6 @@ void JetStreamStore::CommitGroup(const std::vector<PendingAppend*>& group) {
             break;
           }
           [[fallthrough]];  // sequence 0: an earlier send is still in flight
-        case Outcome::kUnknown:
-          // A timeout, no quorum, a lost connection: the message may be
-          // stored. Sending the same message again finds out: stored, a
-          // duplicate, or a wrong last sequence. No stream info first: it
-          // needs the stream's leader too, and while a new one is elected
-          // that request waited out a timeout of its own, up to a second
-          // added to every pause.
-          if (p.outcome == Outcome::kUnknown) {
-            for (std::size_t m : members) sent_position[m] = planned[m].position;
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-            break;
-          }
-          [[fallthrough]];  // duplicate with sequence 0
         case Outcome::kWrongLastSequence: {
           // Once the log has moved past our head, catch up and decide again,
           // which finds our events if they are there; until then send the
@@ -899,13 +893,13 @@ class JetStreamLease final : public Lease {
     config.TTL = std::chrono::duration_cast<std::chrono::nanoseconds>(ttl_).count();
     config.StorageType = js_FileStorage;
     config.Replicas = options.replicas;
-    for (const auto until = Clock::now() + std::chrono::seconds(60);;) {
+    auto opened = RetryWhileUnavailable([&]() -> Result<void> {
       natsStatus s = js_CreateKeyValue(&kv_, js_, &config);
       if (s != NATS_OK) s = js_KeyValue(&kv_, js_, bucket_.c_str());  // made by another, maybe otherwise
-      if (s == NATS_OK) break;
-      if (Clock::now() >= until) return Error::Unavailable("cannot open bucket " + bucket_ + ": " + NatsText(s));
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    }
+      if (s != NATS_OK) return Error::Unavailable("cannot open bucket " + bucket_ + ": " + NatsText(s));
+      return {};
+    });
+    if (!opened.ok()) return opened;
     thread_ = std::thread([this] { Run(); });
     return {};
   }
@@ -995,22 +989,23 @@ Result<void> ParseJetStreamUrl(std::string_view url, JetStreamStoreOptions& opti
     const std::size_t eq = pair.find('=');
     std::string_view key = pair.substr(0, eq);
     std::string_view value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    // A whole number from 1 to `max`, or nullopt.
+    const auto count = [&](std::size_t max) -> std::optional<std::size_t> {
+      std::size_t n = 0;
+      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (ec != std::errc() || p != value.data() + value.size() || n < 1 || n > max) return std::nullopt;
+      return n;
+    };
     if (key == "replicas") {
-      int replicas = 0;
-      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), replicas);
-      if (ec != std::errc() || p != value.data() + value.size() || replicas < 1 || replicas > 5) {
-        return Error::InvalidArgument("replicas must be 1 to 5");
-      }
-      options.replicas = replicas;
+      const auto replicas = count(5);
+      if (!replicas) return Error::InvalidArgument("replicas must be 1 to 5");
+      options.replicas = static_cast<int>(*replicas);
     } else if (key == "monitor") {
       options.monitors = SplitList(value);
     } else if (key == "partitions") {
-      std::size_t partitions = 0;
-      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), partitions);
-      if (ec != std::errc() || p != value.data() + value.size() || partitions < 1 || partitions > kMaxPartitions) {
-        return Error::InvalidArgument("partitions must be 1 to " + std::to_string(kMaxPartitions));
-      }
-      options.partitions = partitions;
+      const auto partitions = count(kMaxPartitions);
+      if (!partitions) return Error::InvalidArgument("partitions must be 1 to " + std::to_string(kMaxPartitions));
+      options.partitions = *partitions;
     } else if (key == "log") {
       if (value.empty() || SubjectToken(value) != value) {
         return Error::InvalidArgument("a log name holds only letters, digits, _ and -");

@@ -3,14 +3,14 @@
 #include <stdexcept>
 
 #include "common/sha256.h"
+#include "eventstore/keys.h"
 
 namespace parley::eventstore {
 
 std::size_t PartitionOf(std::string_view firm, std::size_t count) {
   if (count <= 1) return 0;
   const Sha256Digest digest = Sha256(firm);
-  std::uint64_t value = 0;
-  for (int i = 0; i < 8; ++i) value = (value << 8) | digest[static_cast<std::size_t>(i)];
+  const std::uint64_t value = *keys::DecodeU64({reinterpret_cast<const char*>(digest.data()), 8});
   return static_cast<std::size_t>(value % count);
 }
 

@@ -42,7 +42,6 @@ int Fail(const std::string& message) {
   return 1;
 }
 
-// Each partition has its own chain.
 // Calls `visit` for every event of every partition, partition by
 // partition, each in log order (a firm lives in one partition, so each
 // firm's events come in order).
@@ -58,6 +57,7 @@ Result<void> ForEachEvent(const eventstore::PartitionedLog& log,
   return {};
 }
 
+// Each partition has its own chain.
 int Verify(const eventstore::PartitionedLog& log) {
   int status = 0;
   for (std::size_t partition = 0; partition < log.count(); ++partition) {
@@ -122,8 +122,9 @@ int Replay(const eventstore::PartitionedLog& log, const tools::Flags& flags) {
   // The staff view of the counters: every conversation of the dossier.
   std::int64_t staff_action = 0, client_action = 0, open = 0, closed = 0;
   json::array conversations;
+  eventstore::EventStore& firm_log = log.ForFirm(found->first).store;
   for (const auto& id : found->second) {
-    auto thread = projections::ConversationAsOf(log.ForFirm(found->first).store, id, *as_of);
+    auto thread = projections::ConversationAsOf(firm_log, id, *as_of);
     if (!thread.ok()) return Fail(thread.error().message);
     if (!thread->has_value()) continue;
     const domain::Conversation& c = (**thread).record.state;
