@@ -130,7 +130,7 @@ Result<CommandOutcome<State, Event>> RunCommand(
       data.push_back(std::move(d));
       domain::Evolve(outcome.state, e);
     }
-    auto appended = log.store.Append(stream, eventstore::ExpectedVersion::Exactly(outcome.version), data);
+    auto appended = log.Append(stream, eventstore::ExpectedVersion::Exactly(outcome.version), data);
     if (!appended.ok() && appended.error().code == ErrorCode::kConflict) {
       if (expected_version) return appended.error();
       continue;  // decide again

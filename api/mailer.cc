@@ -254,7 +254,7 @@ Result<void> Mailer::AppendOutbox(const std::string& firm, const std::string& ev
                                   const domain::OutboxEvent& event) {
   const eventstore::EventData data = EventDataOf(event, event_id, std::string(kMailerActor));
   const eventstore::LogPartition log = log_.ForFirm(firm);
-  auto appended = log.store.Append(domain::OutboxStream(firm), eventstore::ExpectedVersion::Any(),
+  auto appended = log.Append(domain::OutboxStream(firm), eventstore::ExpectedVersion::Any(),
                                    std::span<const eventstore::EventData>(&data, 1));
   if (!appended.ok()) return appended.error();
   // The next scan must not see the work again.

@@ -115,11 +115,12 @@ void RunAppends(benchmark::State& state, const PartitionedLog& log, int per_thre
   std::atomic<bool> failed{false};
   for (auto _ : state) {
     RunOnThreads(appenders, [&](int t) {
-      EventStore& store = log.ForFirm(Id("f", static_cast<std::uint64_t>(t))).store;
+      const std::string firm = Id("f", static_cast<std::uint64_t>(t));
+      const LogPartition partition = log.ForFirm(firm);
       for (int i = 0; i < per_thread; ++i) {
         std::vector<EventData> events{OneEvent(Id("e", next_id++))};
         // Each command targets its own conversation-like stream.
-        auto r = store.Append("conv-" + std::to_string(t) + "-" + std::to_string(i % 50), ExpectedVersion::Any(),
+        auto r = partition.Append("conv-" + std::to_string(t) + "-" + std::to_string(i % 50), ExpectedVersion::Any(),
                               events);
         if (!r.ok()) failed = true;
       }

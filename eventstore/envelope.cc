@@ -57,6 +57,19 @@ std::string EncodeEnvelope(const EventData& event, const EnvelopeHeader& header)
   return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
 }
 
+EventData ToEventData(const EventView& view) {
+  EventData e;
+  e.id = view.id();
+  e.type = view.type();
+  e.schema_version = view.schema_version();
+  e.payload = view.payload();
+  e.actor = view.actor();
+  e.on_behalf_of = view.on_behalf_of();
+  e.correlation_id = view.correlation_id();
+  e.causation_id = view.causation_id();
+  return e;
+}
+
 bool VerifyEnvelope(std::string_view bytes) {
   if (bytes.size() < 8 || bytes.size() > kMaxEventBytes + 4096) return false;
   flatbuffers::Verifier verifier(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());

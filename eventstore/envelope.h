@@ -24,6 +24,9 @@ struct EnvelopeHeader {
 // Serializes `event` with its place in the log into a FlatBuffer.
 std::string EncodeEnvelope(const EventData& event, const EnvelopeHeader& header);
 
+// The event an envelope holds, without its place in the log.
+EventData ToEventData(const EventView& view);
+
 // Runs the FlatBuffers Verifier over `bytes` (any alignment). True if the
 // bytes are a well-formed envelope with every required field.
 bool VerifyEnvelope(std::string_view bytes);

@@ -151,6 +151,14 @@ class EventStore {
   // the actual version in Error::detail.
   virtual Result<AppendResult> Append(std::string_view stream, ExpectedVersion expected,
                                       std::span<const EventData> events) = 0;
+  // The same, for a stream of `firm`: the JetStream backend names the firm
+  // in the message's subject (ev.<partition>.<firm>.<stream>); RocksDB has
+  // no use for it.
+  virtual Result<AppendResult> AppendForFirm(std::string_view firm, std::string_view stream,
+                                             ExpectedVersion expected, std::span<const EventData> events) {
+    static_cast<void>(firm);
+    return Append(stream, expected, events);
+  }
 
   // The durable event stored under `event_id`, if any (how a retried
   // request finds what its first attempt wrote).

@@ -1,17 +1,19 @@
 // The NATS JetStream backend of the event store (see JETSTREAM.md).
 //
-// Writes, by group commit: the appends waiting at one moment go out as one
-// JetStream message holding their envelopes (never one append split over
-// two), already numbered with their global positions and linked by their
-// hashes. The message is published with Nats-Expected-Last-Sequence = the
-// last message this process has applied, so JetStream accepts it only if
-// nothing was written since: the version checks, positions and hash chain
-// computed from the local copy are then exactly right. Nats-Msg-Id (the
-// first event id and that sequence) lets JetStream drop a message sent
-// again after a lost acknowledgement. Reads: an ordered consumer feeds
-// every message into a local RocksDB copy (RocksDbMirror), which serves all
-// reads; an append returns once the copy holds it, so a caller reads its
-// own writes.
+// Writes: one JetStream message per append, on the subject
+// ev.<partition>.<firm>.<stream>, holding its events as draft envelopes
+// (no position, version or hash yet). A conditional append (an expected
+// version) is published with Nats-Expected-Last-Subject-Sequence = the last
+// message on its stream's subject in the local copy, read together with the
+// version it decided on (ExpectNoMessage for a subject without one), so
+// JetStream refuses it if anyone wrote that stream since; appends to other
+// streams go on in parallel. Nats-Msg-Id, the command's id (its first
+// event id), lets JetStream drop a message sent again after a lost
+// acknowledgement. Reads: an ordered consumer feeds every message, in the
+// stream's order, into a local RocksDB copy (RocksDbMirror), which places
+// the events there: positions, versions and the hash chain follow from
+// that order alone, so every copy builds the same log. An append returns
+// once the copy holds it, so a caller reads its own writes.
 #include "eventstore/jetstream_store.h"
 #include "eventstore/partitioned_log.h"
 
@@ -41,7 +43,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr std::string_view kMessageMagic = "PJS1";  // then (u32 length, envelope)...
+// "PJS2", then (u32 length, draft envelope)..., every draft of one stream.
+constexpr std::string_view kMessageMagic = "PJS2";
 constexpr std::int64_t kDuplicateWindowNanos = 2LL * 60 * 1'000'000'000;  // JetStream's default
 
 std::string NatsText(natsStatus s) {
@@ -55,34 +58,54 @@ void PutU32(std::string& out, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
 }
 
-std::string EncodeMessage(const std::vector<std::string>& envelopes) {
+// The events of one append as envelopes without their place in the log
+// (version and position 0, no previous hash): the copy places them.
+std::string EncodeMessage(std::string_view stream, std::span<const EventData> events, Micros now) {
+  const Sha256Digest none{};
   std::string out(kMessageMagic);
-  for (const std::string& e : envelopes) {
-    PutU32(out, static_cast<std::uint32_t>(e.size()));
-    out += e;
+  for (const EventData& e : events) {
+    const std::string draft = EncodeEnvelope(e, {stream, 0, 0, now, &none});
+    PutU32(out, static_cast<std::uint32_t>(draft.size()));
+    out += draft;
   }
   return out;
 }
 
-// The envelopes of a message, each copied into its own (aligned) string.
-Result<std::vector<std::string>> DecodeMessage(std::string_view data, std::uint64_t sequence) {
-  std::vector<std::string> envelopes;
-  if (data.empty()) return envelopes;  // the partition's first, empty message
-  auto bad = [&] {
-    return Error::Corruption("JetStream message " + std::to_string(sequence) + " is not a Parley message", 0);
+struct DecodedMessage {
+  std::string stream;
+  std::vector<EventData> events;
+  Micros timestamp = 0;
+};
+
+// A message's append, each draft checked by the FlatBuffers Verifier.
+Result<DecodedMessage> DecodeMessage(std::string_view data, std::uint64_t sequence) {
+  auto bad = [&](std::string_view why) {
+    return Error::Corruption("JetStream message " + std::to_string(sequence) + " " + std::string(why), 0);
   };
-  if (data.substr(0, kMessageMagic.size()) != kMessageMagic) return bad();
+  if (data.substr(0, kMessageMagic.size()) != kMessageMagic) return bad("is not a Parley message");
   data.remove_prefix(kMessageMagic.size());
+  DecodedMessage message;
+  std::string aligned;  // FlatBuffers reads scalars in place
   while (!data.empty()) {
-    if (data.size() < 4) return bad();
+    if (data.size() < 4) return bad("is cut short");
     std::uint32_t size = 0;
     for (int i = 3; i >= 0; --i) size = (size << 8) | static_cast<unsigned char>(data[i]);
     data.remove_prefix(4);
-    if (size > data.size()) return bad();
-    envelopes.emplace_back(data.substr(0, size));
+    if (size > data.size()) return bad("is cut short");
+    aligned.assign(data.substr(0, size));
     data.remove_prefix(size);
+    auto draft = CheckedEnvelope(aligned, 0);
+    if (!draft.ok()) return bad("holds an event that is not a valid draft envelope");
+    if (message.events.empty()) {
+      message.stream = draft->stream();
+      message.timestamp = draft->timestamp();
+    } else if (draft->stream() != message.stream) {
+      return bad("holds events of two streams");
+    }
+    message.events.push_back(ToEventData(*draft));
   }
-  return envelopes;
+  if (message.events.empty()) return bad("holds no event");
+  return message;
 }
 
 // Reads a server's /varz: its version and whether JetStream syncs always.
@@ -207,14 +230,18 @@ class JetStreamStore final : public EventStore {
   explicit JetStreamStore(const JetStreamStoreOptions& options)
       : options_(options),
         stream_name_("EV_" + options.partition),
-        subject_prefix_("ev." + options.partition + "."),
-        first_subject_(subject_prefix_ + "genesis") {}
+        subject_prefix_("ev." + options.partition + ".") {}
   ~JetStreamStore() override { Close(); }
 
   Result<void> Open();
 
+  // Without a firm: the subject names kNoFirm (the conformance suite, tools).
   Result<AppendResult> Append(std::string_view stream, ExpectedVersion expected,
-                              std::span<const EventData> events) override;
+                              std::span<const EventData> events) override {
+    return AppendForFirm({}, stream, expected, events);
+  }
+  Result<AppendResult> AppendForFirm(std::string_view firm, std::string_view stream, ExpectedVersion expected,
+                                     std::span<const EventData> events) override;
   Result<std::optional<RecordedEvent>> FindEvent(std::string_view event_id) override {
     return mirror_->FindEvent(event_id);
   }
@@ -236,22 +263,22 @@ class JetStreamStore final : public EventStore {
   }
   Result<VerifyReport> Verify(std::uint64_t from, std::uint64_t to) override { return mirror_->Verify(from, to); }
   StoreStats Stats() const override {
-    return {stat_messages_.load(), stat_messages_.load(), stat_appends_.load(), stat_events_.load(), 0};
+    return {stat_appends_.load(), stat_appends_.load(), stat_appends_.load(), stat_events_.load(), 0};
   }
   void Close() override;
 
  private:
-  // One caller's append, waiting; its views point into the caller's frame,
-  // which waits until `done`.
-  struct PendingAppend {
-    std::string_view stream;
-    ExpectedVersion expected;
-    std::span<const EventData> events;
-    bool taken = false;  // in a group being committed
-    bool done = false;   // `result` is final
-    Result<AppendResult> result = Error::Internal("not committed");
+  // The subject token of appends that name no firm; SubjectToken never
+  // makes it ('~' is escaped), so it is no firm's.
+  static constexpr std::string_view kNoFirm = "~";
+  // What the copy did with the last messages it applied, by sequence, so
+  // that a writer learns its own append's place: nullopt if it placed
+  // nothing (ids stored already). Older entries are overwritten.
+  static constexpr std::size_t kRecentResults = 4096;
+  struct RecentResult {
+    std::uint64_t sequence = 0;
+    std::optional<AppendResult> placed;
   };
-  static constexpr std::size_t kMaxGroupEvents = 4096;
 
   enum class Outcome { kStored, kDuplicate, kWrongLastSequence, kUnknown, kRefused };
   struct Published {
@@ -263,14 +290,16 @@ class JetStreamStore final : public EventStore {
   Result<void> EnsureStream();
   // What the stream's description records: its place in the log.
   std::string Description() const {
-    return "Parley event log, partition " + std::to_string(options_.partition_index) + " of " +
-           std::to_string(options_.partitions);
+    return "Parley event log (one message per append), partition " + std::to_string(options_.partition_index) +
+           " of " + std::to_string(options_.partitions);
   }
   Result<std::uint64_t> LastSequence();
   Result<void> Subscribe();
   void FollowLoop();
+  // Publishes once. A conditional publish (`expect_subject_sequence`) is
+  // stored only if the subject's last message is that sequence (0: none).
   Published Publish(const std::string& subject, const std::string& msg_id, const std::string& payload,
-                    std::uint64_t expect_last_sequence, bool expect_no_message);
+                    std::optional<std::uint64_t> expect_subject_sequence);
   // Blocks until the copy has applied `sequence`, the deadline, or close.
   // If the ordered consumer has not delivered it soon, reads the missing
   // messages straight from the stream (CatchUpDirect), unless told not to
@@ -284,20 +313,25 @@ class JetStreamStore final : public EventStore {
   void CatchUpDirect(std::uint64_t sequence);
   // Applies message `sequence` to the copy unless it has it already (the
   // consumer and CatchUpDirect may both bring it). False: the copy stopped.
+  // A message that is not a Parley append stops the copy: every copy would
+  // stop at the same place, and nothing after it is guessed.
   bool ApplyToCopy(std::uint64_t sequence, std::string_view data);
   // The first append's result if every event of this one is stored already.
   Result<std::optional<AppendResult>> FindRetry(std::string_view stream, std::span<const EventData> events);
+  // What the copy placed for message `sequence`: nullopt if nothing or no
+  // longer known.
+  std::optional<AppendResult> PlacedBy(std::uint64_t sequence);
+  // Publishes one append until its outcome is known, and waits for the copy
+  // to place it.
+  Result<AppendResult> Send(std::string_view firm, std::string_view stream, ExpectedVersion expected,
+                            std::span<const EventData> events);
+  // Brings the copy up to the stream's last message. False: not reached.
+  bool CatchUp(Clock::time_point deadline);
   void Fail(const std::string& why);
-  // Takes waiting appends off the queue, in order, up to a message's budget
-  // (at least one); queue_mu_ held.
-  std::vector<PendingAppend*> TakeGroup();
-  // Sends the group as one message and settles every append's result.
-  void CommitGroup(const std::vector<PendingAppend*>& group);
 
   const JetStreamStoreOptions options_;
   const std::string stream_name_;
   const std::string subject_prefix_;
-  const std::string first_subject_;
   natsConnection* nc_ = nullptr;
   jsCtx* js_ = nullptr;
   natsSubscription* sub_ = nullptr;  // owned by the follower once it runs
@@ -306,22 +340,17 @@ class JetStreamStore final : public EventStore {
   std::atomic<bool> closing_{false};
   bool closed_ = false;
 
-  // Group commit: appends wait in queue_; one caller at a time (the
-  // committer) sends all that wait as one message, each building on the
-  // last, and wakes them.
-  std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
-  std::deque<PendingAppend*> queue_;  // guarded by queue_mu_
-  bool committing_ = false;           // guarded by queue_mu_
-  std::size_t max_payload_ = 0;       // the servers' max_payload, read at Open
+  std::size_t max_payload_ = 0;  // the servers' max_payload, read at Open
 
   std::mutex copy_mu_;  // one ApplyToCopy at a time
+  std::vector<RecentResult> recent_ = std::vector<RecentResult>(kRecentResults);  // guarded by copy_mu_
   std::atomic<Clock::rep> consumer_behind_until_{0};  // WaitApplied reads directly until then
   std::mutex applied_mu_;
   std::condition_variable applied_cv_;
   std::string failure_;  // guarded by applied_mu_; set: the copy stopped
+  int appends_running_ = 0;  // guarded by applied_mu_; Close waits for them
 
-  std::atomic<std::uint64_t> stat_messages_{0}, stat_appends_{0}, stat_events_{0};
+  std::atomic<std::uint64_t> stat_appends_{0}, stat_events_{0};
 };
 
 Result<void> JetStreamStore::Open() {
@@ -387,30 +416,18 @@ Result<void> JetStreamStore::EnsureStream() {
   if (s != NATS_OK) return Error::Unavailable("cannot create or read stream " + stream_name_ + ": " + NatsText(s));
   const bool file = info->Config->Storage == js_FileStorage;
   const bool deny_delete = info->Config->DenyDelete;
-  const std::uint64_t last = info->State.LastSeq;
   const std::string description = info->Config->Description ? info->Config->Description : "";
   jsStreamInfo_Destroy(info);
   if (!file || !deny_delete) {
     return Error::InvalidArgument("stream " + stream_name_ + " exists without file storage and DenyDelete");
   }
-  // Another count would send firms to other partitions than their history.
-  if (description != Description() && !(description.empty() && options_.partitions == 1)) {
+  // Another count would send firms to other partitions than their history;
+  // another format would not be read.
+  if (description != Description()) {
     return Error::InvalidArgument("stream " + stream_name_ + " says \"" + description + "\", not \"" +
-                                  Description() + "\": start with the partitions= count the log was made with");
-  }
-  if (last == 0) {
-    // An empty first message: from then on every append expects a last
-    // sequence, which JetStream cannot express for an empty stream.
-    // ExpectNoMessage alone makes it idempotent (a second one is refused),
-    // so it carries no message id that a failed attempt could leave stuck.
-    Published first = Publish(first_subject_, "", "", 0, true);
-    if (first.outcome == Outcome::kUnknown || first.outcome == Outcome::kRefused) {
-      return Error::Unavailable("cannot write the first message of " + stream_name_ + ": " + first.why);
-    }
-    // Appends expect a last sequence of 1 or more: 0 would expect nothing.
-    auto now_last = LastSequence();
-    if (!now_last.ok()) return now_last.error();
-    if (*now_last == 0) return Error::Unavailable("the first message of " + stream_name_ + " is not stored yet");
+                                  Description() +
+                                  "\": start with the partitions= count the log was made with, or use another "
+                                  "log= name for a log of another format");
   }
   return {};
 }
@@ -481,19 +498,33 @@ bool JetStreamStore::ApplyToCopy(std::uint64_t sequence, std::string_view data) 
   {
     std::lock_guard lock(copy_mu_);
     if (sequence <= mirror_->CurrentHead().sequence) return true;
-    auto envelopes = DecodeMessage(data, sequence);
-    Result<void> applied = envelopes.ok() ? mirror_->Apply(sequence, *envelopes) : Result<void>(envelopes.error());
-    if (!applied.ok()) {
+    auto message = DecodeMessage(data, sequence);
+    Result<std::optional<AppendResult>> placed =
+        message.ok() ? mirror_->Place(sequence, message->stream, message->events, message->timestamp)
+                     : Result<std::optional<AppendResult>>(message.error());
+    if (!placed.ok()) {
       Fail("the copy of stream " + stream_name_ + " stopped at message " + std::to_string(sequence) + ": " +
-           applied.error().message);
+           placed.error().message);
       return false;
     }
+    recent_[sequence % kRecentResults] = {sequence, *placed};
   }
   {
     std::lock_guard lock(applied_mu_);
   }
   applied_cv_.notify_all();
   return true;
+}
+
+std::optional<AppendResult> JetStreamStore::PlacedBy(std::uint64_t sequence) {
+  std::lock_guard lock(copy_mu_);
+  const RecentResult& recent = recent_[sequence % kRecentResults];
+  return recent.sequence == sequence ? recent.placed : std::nullopt;
+}
+
+bool JetStreamStore::CatchUp(Clock::time_point deadline) {
+  auto last = LastSequence();
+  return last.ok() && WaitApplied(*last, deadline);
 }
 
 void JetStreamStore::CatchUpDirect(std::uint64_t sequence) {
@@ -539,8 +570,8 @@ bool JetStreamStore::WaitApplied(std::uint64_t sequence, Clock::time_point deadl
 }
 
 JetStreamStore::Published JetStreamStore::Publish(const std::string& subject, const std::string& msg_id,
-                                                  const std::string& payload, std::uint64_t expect_last_sequence,
-                                                  bool expect_no_message) {
+                                                  const std::string& payload,
+                                                  std::optional<std::uint64_t> expect_subject_sequence) {
   natsMsg* msg = nullptr;
   natsStatus s =
       natsMsg_Create(&msg, subject.c_str(), nullptr, payload.data(), static_cast<int>(payload.size()));
@@ -548,8 +579,12 @@ JetStreamStore::Published JetStreamStore::Publish(const std::string& subject, co
   jsPubOptions po;
   jsPubOptions_Init(&po);
   po.MsgId = msg_id.empty() ? nullptr : msg_id.c_str();
-  po.ExpectLastSeq = expect_last_sequence;
-  po.ExpectNoMessage = expect_no_message;
+  if (expect_subject_sequence) {
+    // libnats reads ExpectLastSubjectSeq 0 as "no condition": no message
+    // yet on the subject is ExpectNoMessage.
+    po.ExpectLastSubjectSeq = *expect_subject_sequence;
+    po.ExpectNoMessage = *expect_subject_sequence == 0;
+  }
   po.MaxWait = options_.publish_timeout.count();
   jsPubAck* ack = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
@@ -592,242 +627,136 @@ Result<std::optional<AppendResult>> JetStreamStore::FindRetry(std::string_view s
   return last;
 }
 
-Result<AppendResult> JetStreamStore::Append(std::string_view stream, ExpectedVersion expected,
-                                            std::span<const EventData> events) {
+Result<AppendResult> JetStreamStore::AppendForFirm(std::string_view firm, std::string_view stream,
+                                                   ExpectedVersion expected, std::span<const EventData> events) {
   if (auto valid = ValidateAppend(stream, events); !valid.ok()) return valid.error();
-  PendingAppend pending{stream, expected, events};
-  const auto deadline = Clock::now() + options_.give_up_after;
-  std::unique_lock lock(queue_mu_);
-  if (closing_) return Error::Unavailable("the event log is closed");
-  queue_.push_back(&pending);
-  for (;;) {
-    if (pending.done) return std::move(pending.result);
-    if (!committing_) {
-      // Nobody is sending: this caller sends every waiting append (its own
-      // among them) as one message, then wakes their callers.
-      committing_ = true;
-      std::vector<PendingAppend*> group = TakeGroup();
-      lock.unlock();
-      CommitGroup(group);
-      lock.lock();
-      for (PendingAppend* p : group) p->done = true;
-      committing_ = false;
-      queue_cv_.notify_all();
-      continue;
-    }
-    if (!pending.taken && Clock::now() >= deadline) {
-      queue_.erase(std::find(queue_.begin(), queue_.end(), &pending));
-      return Error::Unavailable("the JetStream cluster has not acknowledged earlier appends; retry with the same ids");
-    }
-    // Once taken, the sender settles it by its own deadline.
-    if (pending.taken) {
-      queue_cv_.wait(lock);
-    } else {
-      queue_cv_.wait_until(lock, deadline);
-    }
+  {
+    std::lock_guard lock(applied_mu_);
+    if (closing_) return Error::Unavailable("the event log is closed");
+    ++appends_running_;
   }
+  Result<AppendResult> result = Send(firm, stream, expected, events);
+  {
+    std::lock_guard lock(applied_mu_);
+    --appends_running_;
+  }
+  applied_cv_.notify_all();
+  return result;
 }
 
-std::vector<JetStreamStore::PendingAppend*> JetStreamStore::TakeGroup() {
-  // Half the servers' max_payload leaves room for the envelopes' own fields.
-  const std::size_t budget = max_payload_ / 2;
-  std::vector<PendingAppend*> group;
-  std::size_t bytes = 0, count = 0;
-  while (!queue_.empty()) {
-    PendingAppend* p = queue_.front();
-    std::size_t size = 0;
-    for (const EventData& e : p->events) size += EventSize(e);
-    if (!group.empty() && (bytes + size > budget || count + p->events.size() > kMaxGroupEvents)) break;
-    queue_.pop_front();
-    p->taken = true;
-    group.push_back(p);
-    bytes += size;
-    count += p->events.size();
-  }
-  return group;
-}
-
-void JetStreamStore::CommitGroup(const std::vector<PendingAppend*>& group) {
+Result<AppendResult> JetStreamStore::Send(std::string_view firm, std::string_view stream, ExpectedVersion expected,
+                                          std::span<const EventData> events) {
+  const std::string subject =
+      subject_prefix_ + (firm.empty() ? std::string(kNoFirm) : SubjectToken(firm)) + "." + SubjectToken(stream);
+  const std::string payload = EncodeMessage(stream, events, options_.clock->Now());
+  if (payload.size() > max_payload_) return Error::TooLarge("this append is larger than the NATS servers' max_payload");
+  // The command's id: a resend, or a client's retry within JetStream's
+  // duplicate window, is dropped as a duplicate.
+  const std::string command_id = SubjectToken(events.front().id);
+  const bool conditional = expected.kind() != ExpectedVersion::Kind::kAny;
   const auto deadline = Clock::now() + options_.give_up_after;
-  // The last position each append had in a message that may be stored: found
-  // there later, it is this append's own write, not a retry's.
-  std::vector<std::uint64_t> sent_position(group.size(), 0);
-  std::vector<bool> settled(group.size(), false);
-  auto settle = [&](std::size_t i, Result<AppendResult> result) {
-    group[i]->result = std::move(result);
-    settled[i] = true;
-  };
-  auto settle_rest = [&](const Error& error) {
-    for (std::size_t i = 0; i < group.size(); ++i)
-      if (!settled[i]) settle(i, error);
-  };
+  bool sent = false;        // a send of ours may be stored
+  bool caught_up = false;   // a version that did not match was checked against the whole log
+  int renamed = 0;          // times the message id was changed past a stuck "in flight"
+  std::string last_answer = "none";
+  Clock::time_point in_flight_since{};  // of the id now "in flight"; zero: none
   for (;;) {
     {
       std::lock_guard applied(applied_mu_);
-      if (!failure_.empty()) return settle_rest(Error::Unavailable(failure_));
+      if (!failure_.empty()) return Error::Unavailable(failure_);
     }
-    if (closing_) return settle_rest(Error::Unavailable("the event log is closed"));
+    if (closing_) return Error::Unavailable("the event log is closed");
     if (Clock::now() >= deadline) {
-      return settle_rest(Error::Unavailable(
+      std::fprintf(stderr, "parley: an append to %s on %s gave up after %lld ms; last answer: %s\n",
+                   std::string(stream).c_str(), stream_name_.c_str(),
+                   static_cast<long long>(options_.give_up_after.count()), last_answer.c_str());
+      return Error::Unavailable(
           "the JetStream cluster did not acknowledge the append in time; it may still be stored: retry with the "
-          "same ids"));
+          "same ids");
     }
-
-    // Decide each append on the copy's head, as the RocksDB writer decides
-    // a group on its own: retries, version checks, then the envelopes.
-    const RocksDbMirror::Head head = mirror_->CurrentHead();
-    // Open waits for the first message; an expected last sequence of 0
-    // would make the publish unconditional.
-    if (head.sequence == 0) return settle_rest(Error::Unavailable("the log's first message is not applied yet"));
-    std::vector<std::size_t> members;                          // appends in this message
-    std::vector<std::optional<std::size_t>> same_as(group.size());  // a concurrent retry of a member
-    std::vector<AppendResult> planned(group.size());
-    std::unordered_map<std::string_view, std::uint64_t> versions;  // after this message's earlier appends
-    std::unordered_map<std::string_view, std::size_t> owner;       // event id -> member
-    std::vector<std::string> envelopes;
-    Sha256Digest hash = head.hash;
-    const Micros now = std::max(options_.clock->Now(), head.timestamp);
-    std::uint64_t position = head.position;
-    for (std::size_t i = 0; i < group.size(); ++i) {
-      if (settled[i]) continue;
-      const PendingAppend& p = *group[i];
-      auto retry = FindRetry(p.stream, p.events);
-      if (!retry.ok()) {
-        settle(i, retry.error());
-        continue;
-      }
-      if (retry->has_value()) {
-        AppendResult result = **retry;
-        if (result.position == sent_position[i]) result.deduplicated = false;
-        settle(i, result);
-        continue;
-      }
-      // Ids already in this message: the whole append again (a concurrent
-      // retry, answered with the first one's result) or a refusal.
-      std::size_t known = 0;
-      std::optional<std::size_t> earlier;
-      bool one_owner = true;
-      for (const EventData& e : p.events) {
-        auto o = owner.find(e.id);
-        if (o == owner.end()) continue;
-        ++known;
-        one_owner = one_owner && (!earlier || *earlier == o->second);
-        earlier = o->second;
-      }
-      if (known > 0) {
-        const PendingAppend& other = *group[*earlier];
-        if (known == p.events.size() && one_owner && other.stream == p.stream &&
-            other.events.size() == p.events.size()) {
-          same_as[i] = *earlier;
-        } else {
-          settle(i, Error::InvalidArgument("some of these event ids are already stored and some are not"));
-        }
-        continue;
-      }
-      std::uint64_t version;
-      if (auto known = versions.find(p.stream); known != versions.end()) {
-        version = known->second;
-      } else {
-        auto stored = mirror_->StreamVersion(p.stream);
-        if (!stored.ok()) {
-          settle(i, stored.error());
-          continue;
-        }
-        version = *stored;
-      }
-      if (!p.expected.Matches(version)) {
-        settle(i, Error::Conflict("stream " + std::string(p.stream) + " is at version " + std::to_string(version) +
-                                      ", expected " + p.expected.ToString(),
-                                  version));
-        continue;
-      }
-      for (const EventData& event : p.events) {
-        envelopes.push_back(EncodeEnvelope(event, {p.stream, ++version, ++position, now, &hash}));
-        hash = Sha256(envelopes.back());
-        owner[event.id] = i;
-      }
-      versions[p.stream] = version;
-      planned[i] = AppendResult{version, position, false};
-      members.push_back(i);
+    // Decide on the copy, as the RocksDB writer decides on its log.
+    auto retry = FindRetry(stream, events);
+    if (!retry.ok()) return retry.error();
+    if (retry->has_value()) {
+      AppendResult result = **retry;
+      if (sent) result.deduplicated = false;  // our own send, whose answer was lost
+      return result;
     }
-    if (members.empty()) return;  // every append settled without a write
-
-    const std::string payload = EncodeMessage(envelopes);
-    if (payload.size() > max_payload_) {
-      // Only a lone append can outgrow the budget TakeGroup keeps to.
-      for (std::size_t m : members) settle(m, Error::TooLarge("this append is larger than the NATS servers' max_payload"));
-      continue;
+    auto state = mirror_->CurrentStreamState(stream);
+    if (!state.ok()) return state.error();
+    if (!expected.Matches(state->version)) {
+      // The copy may lag the log (another process wrote): decide on the
+      // whole log before calling it a conflict.
+      if (!caught_up) {
+        caught_up = CatchUp(deadline);
+        continue;
+      }
+      return Error::Conflict("stream " + std::string(stream) + " is at version " + std::to_string(state->version) +
+                                 ", expected " + expected.ToString(),
+                             state->version);
     }
-    const PendingAppend& first = *group[members.front()];
-    const std::string subject = subject_prefix_ + "e." + SubjectToken(first.stream);
-    // The message id names the message's first append and the head it was
-    // built on: a resend after a lost acknowledgement is dropped as a
-    // duplicate, while a message rebuilt on a newer head gets a new id.
-    // nats-server 2.10 keeps the id of a proposal that failed its sequence
-    // check "in flight" for the whole duplicate window, so one id per head
-    // keeps appends moving.
-    const std::string msg_id = SubjectToken(first.events.front().id) + "." + std::to_string(head.sequence);
-
-    // Send the same message until its outcome is known.
-    for (bool rebuild = false; !rebuild;) {
-      if (Clock::now() >= deadline || closing_) break;  // settled above, on the next turn
-      Published p = Publish(subject, msg_id, payload, head.sequence, false);
-      switch (p.outcome) {
-        case Outcome::kStored: {
-          stat_messages_++;
-          stat_appends_ += members.size();
-          stat_events_ += envelopes.size();
-          const bool applied = WaitApplied(p.sequence, deadline + std::chrono::seconds(5));
-          for (std::size_t i = 0; i < group.size(); ++i) {
-            if (settled[i]) continue;
-            if (!applied) {
-              settle(i, Error::Unavailable("appended, but the local copy did not catch up; retry with the same ids"));
-            } else if (same_as[i]) {
-              AppendResult result = planned[*same_as[i]];
-              result.deduplicated = true;
-              settle(i, result);
-            } else {
-              settle(i, planned[i]);
-            }
+    // A conditional send names the subject sequence it expects as well:
+    // nats-server 2.10 keeps the id of a proposal that failed its check
+    // "in flight" for the whole duplicate window, so the same command sent
+    // again on a newer state needs another id.
+    std::string msg_id = conditional ? command_id + "." + std::to_string(state->subject_sequence) : command_id;
+    if (renamed > 0) msg_id += "~" + std::to_string(renamed);
+    Published p = Publish(subject, msg_id, payload,
+                          conditional ? std::optional<std::uint64_t>(state->subject_sequence) : std::nullopt);
+    last_answer = p.outcome == Outcome::kDuplicate && p.sequence == 0 ? "duplicate still in flight"
+                  : p.outcome == Outcome::kWrongLastSequence          ? "wrong last subject sequence"
+                  : p.outcome == Outcome::kUnknown                    ? "unknown (" + p.why + ")"
+                                                                      : "answered";
+    switch (p.outcome) {
+      case Outcome::kStored:
+      case Outcome::kDuplicate:
+        if (p.sequence != 0) {
+          if (p.outcome == Outcome::kStored) {
+            stat_appends_++;
+            stat_events_ += events.size();
           }
-          return;
-        }
-        case Outcome::kUnknown:
-          // A timeout, no quorum, a lost connection: the message may be
-          // stored. Sending the same message again finds out: stored, a
-          // duplicate, or a wrong last sequence. No stream info first: it
-          // needs the stream's leader too, and while a new one is elected
-          // that request waited out a timeout of its own, up to a second
-          // added to every pause.
-          for (std::size_t m : members) sent_position[m] = planned[m].position;
-          std::this_thread::sleep_for(std::chrono::milliseconds(20));
-          break;
-        case Outcome::kDuplicate:
-          for (std::size_t m : members) sent_position[m] = planned[m].position;
-          if (p.sequence != 0) {  // stored by an earlier send: found as a retry on the next turn
-            if (!WaitApplied(p.sequence, deadline)) break;
-            rebuild = true;
-            break;
+          if (!WaitApplied(p.sequence, deadline + std::chrono::seconds(5))) {
+            return Error::Unavailable("appended, but the local copy did not catch up; retry with the same ids");
           }
-          [[fallthrough]];  // sequence 0: an earlier send is still in flight
-        case Outcome::kWrongLastSequence: {
-          // Once the log has moved past our head, catch up and decide again,
-          // which finds our events if they are there; until then send the
-          // same message again.
-          auto last = LastSequence();
-          if (last.ok() && *last > head.sequence) {
-            WaitApplied(*last, deadline);
-            rebuild = true;
-          } else {
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          // Placed by this message: ours, unless a duplicate of a send
+          // from an earlier call. Otherwise its ids were stored before it,
+          // and deciding again finds them as a retry.
+          if (auto placed = PlacedBy(p.sequence); placed && (p.outcome == Outcome::kStored || sent)) {
+            return *placed;
           }
           break;
         }
-        case Outcome::kRefused:
-          for (std::size_t m : members) settle(m, Error::TooLarge(p.why));
-          rebuild = true;
-          break;
-      }
+        // A duplicate with sequence 0: an earlier send is in flight. Seen
+        // for a whole minute in the kill test: a proposal lost in a change
+        // of leader leaves its id "in flight" on the new one until the
+        // duplicate window ends. After a second, send under another id. If
+        // both sends are stored, a conditional one fails its condition, and
+        // the copy places an unconditional one's events once (by their ids).
+        sent = true;
+        if (in_flight_since == Clock::time_point{}) in_flight_since = Clock::now();
+        if (Clock::now() - in_flight_since > std::chrono::seconds(1)) {
+          ++renamed;
+          in_flight_since = {};
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        break;
+      case Outcome::kWrongLastSequence:
+        // Someone wrote the stream since the copy's state: decide again on
+        // the log as it is now (a conflict, or our own earlier send).
+        if (!CatchUp(deadline)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        caught_up = true;
+        break;
+      case Outcome::kUnknown:
+        // A timeout, no quorum, a lost connection: the message may be
+        // stored. Sending the same message again finds out (stored, a
+        // duplicate, or a wrong last sequence). No stream info first: it
+        // needs the stream's leader too, and while a new one is elected
+        // that request waits out a timeout of its own.
+        sent = true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        break;
+      case Outcome::kRefused:
+        return Error::TooLarge(p.why);
     }
   }
 }
@@ -842,8 +771,8 @@ void JetStreamStore::Close() {
   applied_cv_.notify_all();
   if (follower_.joinable()) follower_.join();
   {
-    std::unique_lock lock(queue_mu_);  // let a running commit finish
-    queue_cv_.wait(lock, [&] { return !committing_; });
+    std::unique_lock lock(applied_mu_);  // appends see closing_ and return
+    applied_cv_.wait(lock, [&] { return appends_running_ == 0; });
   }
   if (sub_ != nullptr) natsSubscription_Destroy(sub_);
   sub_ = nullptr;

@@ -24,7 +24,7 @@ PartitionedLog::PartitionedLog(EventStore& single) : stores_{&single} {}
 
 LogPartition PartitionedLog::ForFirm(std::string_view firm) const {
   const std::size_t index = PartitionOf(firm, stores_.size());
-  return {*stores_[index], index};
+  return {*stores_[index], index, firm};
 }
 
 std::uint64_t PartitionedLog::TotalEvents() const {

@@ -26,10 +26,16 @@ inline constexpr std::size_t kMaxPartitions = 64;
 // log has events.
 std::size_t PartitionOf(std::string_view firm, std::size_t count);
 
-// One partition, as callers that append or wait for a position hold it.
+// One firm's partition, as callers that append or wait for a position hold it.
 struct LogPartition {
   EventStore& store;
   std::size_t index = 0;
+  std::string_view firm;  // the caller's, which outlives this
+
+  Result<AppendResult> Append(std::string_view stream, ExpectedVersion expected,
+                              std::span<const EventData> events) const {
+    return store.AppendForFirm(firm, stream, expected, events);
+  }
 };
 
 class PartitionedLog {

@@ -43,10 +43,6 @@ Error FromStatus(const rocksdb::Status& s, std::string_view what) {
   return Error::Internal(std::string(what) + ": " + s.ToString());
 }
 
-rocksdb::Slice ToSlice(std::string_view s) {
-  return {s.data(), s.size()};
-}
-
 bool StartsWith(const rocksdb::Slice& s, std::string_view prefix) {
   return s.size() >= prefix.size() && std::memcmp(s.data(), prefix.data(), prefix.size()) == 0;
 }
@@ -88,7 +84,9 @@ class RocksDbStore final : public RocksDbMirror {
   StoreStats Stats() const override;
   Result<void> CompactAll();
   Head CurrentHead() const override;
-  Result<void> Apply(std::uint64_t sequence, std::span<const std::string> envelopes) override;
+  Result<StreamState> CurrentStreamState(std::string_view stream) override;
+  Result<std::optional<AppendResult>> Place(std::uint64_t sequence, std::string_view stream,
+                                            std::span<const EventData> events, Micros timestamp) override;
 
  private:
   // One caller's append, waiting in the queue. Its spans point into the
@@ -151,8 +149,8 @@ class RocksDbStore final : public RocksDbMirror {
 
   const RocksDbStoreOptions options_;
   rocksdb::Env* const env_;  // null: RocksDB's default
-  const bool mirror_;        // a copy written only by Apply
-  // Guards the head of a mirror, which Apply moves and the source's writer reads.
+  const bool mirror_;        // a copy written only by Place
+  // Guards the head of a mirror, which Place moves and the source's writer reads.
   mutable std::mutex apply_mu_;
   std::uint64_t source_sequence_ = 0;  // guarded by apply_mu_
   std::unique_ptr<rocksdb::DB> db_;
@@ -307,7 +305,7 @@ Result<void> RocksDbStore::Open() {
     rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), meta_, keys::kSourceSequenceKey, &sequence);
     if (!got.ok() && !got.IsNotFound()) return FromStatus(got, "cannot read the mirror's source sequence");
     if (got.ok()) source_sequence_ = keys::DecodeU64(sequence).value_or(0);
-    return {};  // no writer: Apply writes
+    return {};  // no writer: Place writes
   }
   if (!options_.read_only) {
     writer_ = std::thread([this] { WriterLoop(); });
@@ -751,66 +749,72 @@ RocksDbMirror::Head RocksDbStore::CurrentHead() const {
   return {head_position_, head_hash_, head_timestamp_, source_sequence_};
 }
 
-Result<void> RocksDbStore::Apply(std::uint64_t sequence, std::span<const std::string> envelopes) {
-  if (!mirror_) return Error::Internal("Apply is only for a mirror");
+Result<RocksDbMirror::StreamState> RocksDbStore::CurrentStreamState(std::string_view stream) {
   std::lock_guard lock(apply_mu_);
-  if (sequence <= source_sequence_) return {};  // delivered again
-  rocksdb::WriteBatch batch;
+  auto version = CurrentVersion(stream);
+  if (!version.ok()) return version.error();
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, keys::SubjectSequenceKey(stream), &value);
+  if (!s.ok() && !s.IsNotFound()) return FromStatus(s, "cannot read a stream's subject sequence");
+  return StreamState{*version, s.ok() ? keys::DecodeU64(value).value_or(0) : 0};
+}
+
+Result<std::optional<AppendResult>> RocksDbStore::Place(std::uint64_t sequence, std::string_view stream,
+                                                        std::span<const EventData> events, Micros timestamp) {
+  if (!mirror_) return Error::Internal("Place is only for a mirror");
+  std::lock_guard lock(apply_mu_);
+  if (sequence <= source_sequence_) return std::optional<AppendResult>();  // delivered again
+  // Ids stored already, or twice in the message: the whole append is left out.
+  bool fresh = true;
+  std::unordered_set<std::string_view> ids;
+  std::string value;
+  for (const EventData& event : events) {
+    if (!ids.insert(event.id).second) fresh = false;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), event_ids_, event.id, &value);
+    if (s.ok()) fresh = false;
+    if (!s.ok() && !s.IsNotFound()) return FromStatus(s, "cannot look up an event id");
+  }
+  auto current = CurrentVersion(stream);
+  if (!current.ok()) return current.error();
+  std::uint64_t version = *current;
   std::uint64_t position = head_position_;
   Sha256Digest hash = head_hash_;
-  Micros timestamp = head_timestamp_;
-  std::unordered_map<std::string_view, std::uint64_t> versions;
-  std::string value;
-  for (const std::string& bytes : envelopes) {
-    ++position;
-    auto view = CheckedEnvelope(bytes, position);
-    if (!view.ok()) return view.error();
-    const std::string where = "event " + std::to_string(position) + " of source message " + std::to_string(sequence);
-    if (view->prev_hash() != std::string_view(reinterpret_cast<const char*>(hash.data()), hash.size())) {
-      return Error::Corruption(where + " does not link to the event before it", position);
+  const Micros stamp = std::max(timestamp, head_timestamp_);
+  rocksdb::WriteBatch batch;
+  if (fresh) {
+    for (const EventData& event : events) {
+      ++position;
+      ++version;
+      std::string bytes = EncodeEnvelope(event, {stream, version, position, stamp, &hash});
+      hash = Sha256(bytes);
+      const std::string log_key = keys::LogKey(position);
+      batch.Put(log_, log_key, bytes);
+      batch.Put(streams_, keys::StreamKey(stream, version), log_key);
+      batch.Put(event_ids_, event.id, log_key);
     }
-    std::uint64_t version;
-    if (auto it = versions.find(view->stream()); it != versions.end()) {
-      version = it->second;
-    } else {
-      auto current = CurrentVersion(view->stream());
-      if (!current.ok()) return current.error();
-      version = *current;
-    }
-    if (view->stream_version() != version + 1) {
-      return Error::Corruption(where + " does not carry its stream's next version", position);
-    }
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), event_ids_, ToSlice(view->id()), &value);
-    if (s.ok()) return Error::Corruption(where + " reuses an event id", position);
-    if (!s.IsNotFound()) return FromStatus(s, "cannot look up an event id");
-    const std::string log_key = keys::LogKey(position);
-    batch.Put(log_, log_key, bytes);
-    batch.Put(streams_, keys::StreamKey(view->stream(), view->stream_version()), log_key);
-    batch.Put(event_ids_, ToSlice(view->id()), log_key);
-    versions[view->stream()] = view->stream_version();
-    hash = Sha256(bytes);
-    timestamp = std::max(timestamp, view->timestamp());
+    std::string head = keys::EncodeU64(position);
+    head.append(reinterpret_cast<const char*>(hash.data()), hash.size());
+    batch.Put(meta_, keys::kHeadKey, head);
   }
-  std::string head = keys::EncodeU64(position);
-  head.append(reinterpret_cast<const char*>(hash.data()), hash.size());
-  batch.Put(meta_, keys::kHeadKey, head);
+  batch.Put(meta_, keys::SubjectSequenceKey(stream), keys::EncodeU64(sequence));
   batch.Put(meta_, keys::kSourceSequenceKey, keys::EncodeU64(sequence));
   rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &batch);
   if (!s.ok()) return FromStatus(s, "cannot write the copy of the log");
+  source_sequence_ = sequence;
+  if (!fresh) return std::optional<AppendResult>();
   stat_groups_++;
   stat_events_ += position - head_position_;
   head_position_ = position;
   head_hash_ = hash;
-  head_timestamp_ = timestamp;
-  source_sequence_ = sequence;
+  head_timestamp_ = stamp;
   if (version_cache_.size() > (1u << 20)) version_cache_.clear();  // bounded memory
-  for (auto& [stream, version] : versions) version_cache_[std::string(stream)] = version;
+  version_cache_[std::string(stream)] = version;
   {
     std::lock_guard wait_lock(wait_mu_);
     committed_.store(position, std::memory_order_release);
   }
   wait_cv_.notify_all();
-  return {};
+  return std::optional<AppendResult>(AppendResult{version, position, false});
 }
 
 }  // namespace

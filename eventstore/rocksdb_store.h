@@ -4,6 +4,8 @@
 
 #include <rocksdb/env.h>
 
+#include <optional>
+
 #include "common/sha256.h"
 #include "eventstore/event_store.h"
 
@@ -17,8 +19,9 @@ Result<std::unique_ptr<EventStore>> OpenRocksDbStoreWithEnv(const RocksDbStoreOp
 Result<void> CompactRocksDbStore(const RocksDbStoreOptions& options);
 
 // A local RocksDB copy of a log whose writer is elsewhere: the read side of
-// the JetStream backend. Appends through EventStore are refused; Apply adds
-// the events of one source message, checked against the copy's head. The
+// the JetStream backend. Appends through EventStore are refused; Place adds
+// the events of one source message at the copy's head, as the RocksDB
+// writer would, so that every copy of one source builds the same log. The
 // copy is not synced: it is rebuilt from its source, which is durable.
 class RocksDbMirror : public EventStore {
  public:
@@ -29,11 +32,25 @@ class RocksDbMirror : public EventStore {
     std::uint64_t sequence = 0;  // the source message applied last
   };
   virtual Head CurrentHead() const = 0;
-  // Applies the envelopes of source message `sequence` (none: a message
-  // without events) in one batch. Each must follow the head: next position,
-  // linked hash, next stream version, new event id; otherwise kCorruption
-  // and nothing is applied. A sequence applied before is ignored.
-  virtual Result<void> Apply(std::uint64_t sequence, std::span<const std::string> envelopes) = 0;
+
+  // A stream's version and the last source message on its subject (0: none),
+  // read together: the version a conditional write decides on, and the
+  // sequence that write must name.
+  struct StreamState {
+    std::uint64_t version = 0;
+    std::uint64_t subject_sequence = 0;
+  };
+  virtual Result<StreamState> CurrentStreamState(std::string_view stream) = 0;
+
+  // Applies source message `sequence`: the events of one append to
+  // `stream`, placed at the head (next positions, next stream versions,
+  // each linked by SHA-256 to the one before, stamped max(timestamp, the
+  // head's)), in one batch that also records `sequence` as the stream's
+  // subject sequence. If one of the ids is stored already (an append sent
+  // again after the source stopped deduplicating it), nothing is placed:
+  // nullopt. A sequence applied before is ignored (nullopt too).
+  virtual Result<std::optional<AppendResult>> Place(std::uint64_t sequence, std::string_view stream,
+                                                    std::span<const EventData> events, Micros timestamp) = 0;
 };
 
 Result<std::unique_ptr<RocksDbMirror>> OpenRocksDbMirror(const RocksDbStoreOptions& options);

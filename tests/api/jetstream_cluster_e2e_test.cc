@@ -174,7 +174,7 @@ class Writers {
       : port_(port),
         conversations_(std::move(conversations)),
         firms_(std::move(firms)) {
-    for (const std::string& firm : firms_) last_ack_[firm] = Steady::now();
+    for (std::size_t i = 0; i < conversations_.size(); ++i) last_ack_[i] = Steady::now();
     for (std::size_t i = 0; i < conversations_.size(); ++i) threads_.emplace_back([this, i] { Run(i); });
   }
   ~Writers() { Stop(); }
@@ -192,13 +192,14 @@ class Writers {
     std::lock_guard lock(mu_);
     return refusals_;
   }
-  // The longest time a firm's writers went without an acknowledgement,
-  // while writing: each firm is in its own partition, and writers of other
-  // partitions may go on meanwhile.
+  // The longest time one writer went without an acknowledgement, while
+  // writing: the slowest write, its retries after 503 included. (Per
+  // writer, not per firm: a single write stuck for a minute while the
+  // firm's other writers went on was seen, and hidden by a firm's figure.)
   std::chrono::milliseconds longest_pause() const {
     std::lock_guard lock(mu_);
     Steady::duration longest = longest_;
-    for (const auto& [firm, last] : last_ack_) {
+    for (const auto& [writer, last] : last_ack_) {
       if (!stop_) longest = std::max(longest, Steady::now() - last);
     }
     return std::chrono::duration_cast<std::chrono::milliseconds>(longest);
@@ -244,7 +245,7 @@ class Writers {
     std::lock_guard lock(mu_);
     acknowledged_.insert(body);
     const auto now = Steady::now();
-    Steady::time_point& last = last_ack_[firms_[writer]];
+    Steady::time_point& last = last_ack_[writer];
     longest_ = std::max(longest_, now - last);
     last = now;
   }
@@ -257,7 +258,7 @@ class Writers {
   mutable std::mutex mu_;
   std::set<std::string> acknowledged_;
   std::vector<std::string> refusals_;
-  std::map<std::string, Steady::time_point> last_ack_;  // per firm
+  std::map<std::size_t, Steady::time_point> last_ack_;  // per writer
   Steady::duration longest_{};
   std::vector<std::thread> threads_;
 };
@@ -269,6 +270,19 @@ void WaitForProgress(const Writers& writers, std::size_t from, std::size_t more,
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   ASSERT_GE(writers.count(), from + more) << "writes did not resume within " << timeout.count() << " s";
+}
+
+// Starts node `i` again and waits until its /healthz says JetStream is
+// current: it has caught up with the meta group and every stream while the
+// writers go on. Usually within 6 s; once, beside a busy core, the meta
+// group alone took over 30 s ("JetStream is not current with the meta
+// leader"), which is nats-server's business, not what this test checks.
+void RestartAndWaitHealthy(testing::NatsCluster& cluster, int i) {
+  const auto start = Steady::now();
+  cluster.Start(i);
+  ASSERT_TRUE(cluster.WaitHealthy(i, std::chrono::seconds(90))) << cluster.LogTail(i);
+  std::fprintf(stderr, "node %d healthy again %lld ms after its restart\n", i,
+               static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(Steady::now() - start).count()));
 }
 
 // A 3-node cluster with one parleyd on it, on a log of GetParam()
@@ -305,8 +319,7 @@ TEST_P(OnCluster, KillingTheLeaderThenAFollowerLosesNoAcknowledgedWriteAndDuplic
   ASSERT_GE(leader, 0);
   cluster.Kill(leader);
   WaitForProgress(writers, writers.count(), 50, std::chrono::seconds(10));
-  cluster.Start(leader);
-  ASSERT_TRUE(cluster.WaitHealthy(leader, std::chrono::seconds(30)));
+  ASSERT_NO_FATAL_FAILURE(RestartAndWaitHealthy(cluster, leader));
   WaitForProgress(writers, writers.count(), 20, std::chrono::seconds(10));
 
   int new_leader = -1;
@@ -317,8 +330,7 @@ TEST_P(OnCluster, KillingTheLeaderThenAFollowerLosesNoAcknowledgedWriteAndDuplic
   const int follower = (new_leader + 1) % cluster.size();
   cluster.Kill(follower);
   WaitForProgress(writers, writers.count(), 50, std::chrono::seconds(10));
-  cluster.Start(follower);
-  ASSERT_TRUE(cluster.WaitHealthy(follower, std::chrono::seconds(30)));
+  ASSERT_NO_FATAL_FAILURE(RestartAndWaitHealthy(cluster, follower));
   WaitForProgress(writers, writers.count(), 20, std::chrono::seconds(10));
   writers.Stop();
 

@@ -147,6 +147,59 @@ TEST(JetStreamLog, HasOneStreamAndCopyPerPartitionAndRefusesAnotherCount) {
 }
 
 
+// What JetStream holds, read with raw libnats: one message per append, on
+// ev.<partition>.<firm>.<stream> (ids encoded), with the command's id as
+// Nats-Msg-Id; a conditional append's id names the subject sequence it
+// expected.
+TEST(JetStreamStore, StoresOneMessagePerAppendOnItsFirmAndStreamSubject) {
+  testing::NatsCluster node(1);
+  testing::TempDir dir;
+  JetStreamStoreOptions options;
+  ASSERT_TRUE(ParseJetStreamUrl(node.StoreUrl(), options).ok());
+  options.replicas = 1;
+  options.partition = "subj";
+  options.mirror_path = dir.str("copy");
+  auto store = OpenJetStreamStore(options);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  const std::vector<EventData> two{testing::MakeEvent("m1"), testing::MakeEvent("m2")};
+  const std::vector<EventData> one{testing::MakeEvent("m3")};
+  const std::vector<EventData> other{testing::MakeEvent("m4")};
+  ASSERT_TRUE((*store)->AppendForFirm("f.1", "conv a", ExpectedVersion::NoStream(), two).ok());
+  ASSERT_TRUE((*store)->AppendForFirm("f.1", "conv a", ExpectedVersion::Any(), one).ok());
+  auto last = (*store)->Append("s", ExpectedVersion::Exactly(0), other);  // no firm named
+  ASSERT_TRUE(last.ok()) << last.error().message;
+  EXPECT_EQ(last->position, 4u);
+
+  natsConnection* nc = nullptr;
+  jsCtx* js = nullptr;
+  ASSERT_EQ(natsConnection_ConnectTo(&nc, options.servers[0].c_str()), NATS_OK);
+  ASSERT_EQ(natsConnection_JetStream(&js, nc, nullptr), NATS_OK);
+  struct Stored {
+    std::string subject, msg_id;
+  };
+  auto stored = [&](std::uint64_t sequence) {
+    natsMsg* msg = nullptr;
+    jsErrCode code = static_cast<jsErrCode>(0);
+    Stored out;
+    if (js_GetMsg(&msg, js, "EV_subj", sequence, nullptr, &code) != NATS_OK) return out;
+    out.subject = natsMsg_GetSubject(msg);
+    const char* id = nullptr;
+    if (natsMsgHeader_Get(msg, "Nats-Msg-Id", &id) == NATS_OK) out.msg_id = id;
+    natsMsg_Destroy(msg);
+    return out;
+  };
+  const Stored first = stored(1), second = stored(2), third = stored(3), fourth = stored(4);
+  EXPECT_EQ(first.subject, "ev.subj.f%2E1.conv%20a");
+  EXPECT_EQ(first.msg_id, "m1.0") << "conditional: the command's id and the subject sequence it expected";
+  EXPECT_EQ(second.subject, "ev.subj.f%2E1.conv%20a");
+  EXPECT_EQ(second.msg_id, "m3") << "unconditional: the command's id";
+  EXPECT_EQ(third.subject, "ev.subj.~.s");
+  EXPECT_EQ(third.msg_id, "m4.0");
+  EXPECT_TRUE(fourth.subject.empty()) << "three appends, three messages";
+  jsCtx_Destroy(js);
+  natsConnection_Destroy(nc);
+}
+
 // The ordered consumer that feeds the local copy lives on one server. When
 // that server dies (and it is not the stream's leader), JetStream goes on
 // storing at once, but the consumer is made again only seconds later:

@@ -1,5 +1,6 @@
-// RocksDB-specific behaviour of the store: reopening, and corruption of the
-// stored bytes found by the reader and by the hash chain.
+// RocksDB-specific behaviour of the store: reopening, corruption of the
+// stored bytes found by the reader and by the hash chain, and the copy
+// (RocksDbMirror) that places a source's messages.
 #include "eventstore/event_store.h"
 
 #include <gtest/gtest.h>
@@ -180,6 +181,98 @@ TEST_F(RocksDbStoreTest, ReadOnlyOpenReadsButRefusesAppends) {
   auto r = (*store)->Append("s", ExpectedVersion::Any(), MakeEvents(1));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+}
+
+// The JetStream backend's copies: fed the same messages, two copies build
+// the same log, byte for byte, as two parleyd on one cluster must.
+class RocksDbMirrorTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<RocksDbMirror> OpenCopy(const std::string& name) {
+    RocksDbStoreOptions options;
+    options.path = dir_.str(name);
+    auto copy = OpenRocksDbMirror(options);
+    EXPECT_TRUE(copy.ok()) << copy.error().message;
+    return copy.ok() ? std::move(*copy) : nullptr;
+  }
+
+  testing::TempDir dir_;
+};
+
+std::vector<std::string> AllBytes(EventStore& store) {
+  auto page = store.ReadAll(1, 1000);
+  EXPECT_TRUE(page.ok());
+  std::vector<std::string> bytes;
+  for (const RecordedEvent& e : page->events) bytes.emplace_back(e.bytes());
+  return bytes;
+}
+
+TEST_F(RocksDbMirrorTest, TwoCopiesOfTheSameMessagesBuildTheSameLog) {
+  const auto a = MakeEvents(2), b = MakeEvents(1), c = MakeEvents(3);
+  auto one = OpenCopy("one"), two = OpenCopy("two");
+  for (RocksDbMirror* copy : {one.get(), two.get()}) {
+    // Timestamps of later messages may be earlier (writers' clocks differ).
+    ASSERT_TRUE(copy->Place(1, "s", a, 5000).ok());
+    ASSERT_TRUE(copy->Place(2, "t", b, 4000).ok());
+    auto third = copy->Place(3, "s", c, 6000);
+    ASSERT_TRUE(third.ok());
+    ASSERT_TRUE(third->has_value());
+    EXPECT_EQ((*third)->stream_version, 5u);
+    EXPECT_EQ((*third)->position, 6u);
+  }
+  EXPECT_EQ(AllBytes(*one), AllBytes(*two));
+  auto report = one->Verify(1, 6);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(report->checked, 6u);
+  auto events = one->ReadStream("t", 1, Direction::kForward, 10);
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].timestamp(), 5000) << "a timestamp never goes back along the log";
+  EXPECT_EQ((*events)[0].position(), 3u);
+}
+
+TEST_F(RocksDbMirrorTest, AMessageWithStoredIdsPlacesNothingButMovesItsSubject) {
+  auto copy = OpenCopy("copy");
+  const auto events = MakeEvents(2);
+  ASSERT_TRUE(copy->Place(1, "s", events, 1000).ok());
+  auto again = copy->Place(2, "s", events, 2000);  // sent again after the duplicate window
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->has_value());
+  std::vector<EventData> mixed = {MakeEvents(1)[0], events[0]};
+  auto partly = copy->Place(3, "s", mixed, 3000);
+  ASSERT_TRUE(partly.ok());
+  EXPECT_FALSE(partly->has_value());
+  EXPECT_EQ(copy->LastPosition(), 2u);
+  EXPECT_EQ(copy->CurrentHead().sequence, 3u);
+  auto state = copy->CurrentStreamState("s");
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->version, 2u);
+  EXPECT_EQ(state->subject_sequence, 3u) << "a conditional write expects the subject's last message";
+  auto none = copy->CurrentStreamState("other");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->version, 0u);
+  EXPECT_EQ(none->subject_sequence, 0u);
+  // A message delivered twice is applied once.
+  auto twice = copy->Place(3, "s", MakeEvents(1), 3000);
+  ASSERT_TRUE(twice.ok());
+  EXPECT_FALSE(twice->has_value());
+  EXPECT_EQ(copy->LastPosition(), 2u);
+}
+
+TEST_F(RocksDbMirrorTest, ReopenedCopyKeepsItsHeadAndSubjectSequences) {
+  {
+    auto copy = OpenCopy("copy");
+    ASSERT_TRUE(copy->Place(7, "s", MakeEvents(1), 1000).ok());
+    ASSERT_TRUE(copy->Place(9, "t", MakeEvents(2), 1000).ok());
+  }
+  auto copy = OpenCopy("copy");
+  EXPECT_EQ(copy->CurrentHead().sequence, 9u);
+  EXPECT_EQ(copy->LastPosition(), 3u);
+  auto state = copy->CurrentStreamState("s");
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->subject_sequence, 7u);
+  auto appended = copy->Append("s", ExpectedVersion::Any(), MakeEvents(1));
+  ASSERT_FALSE(appended.ok());
+  EXPECT_EQ(appended.error().code, ErrorCode::kUnavailable) << "a copy is written by its source alone";
 }
 
 }  // namespace

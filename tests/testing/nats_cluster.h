@@ -112,6 +112,8 @@ class NatsCluster {
     nodes_[i].pid = SpawnLogged({PARLEY_NATS_SERVER, "-c", Config(i)}, Log(i));
   }
   bool running(int i) const { return nodes_[i].pid > 0; }
+  // The end of node i's log, for a failure message.
+  std::string LogTail(int i) const { return Tail(Log(i)); }
 
   // The index of the node that leads JetStream stream `stream`, as a running
   // node's /jsz tells; -1 while there is none (an election under way).
