@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <algorithm>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "eventstore/jetstream_store.h"
@@ -196,6 +197,70 @@ TEST(JetStreamStore, StoresOneMessagePerAppendOnItsFirmAndStreamSubject) {
   EXPECT_EQ(third.subject, "ev.subj.~.s");
   EXPECT_EQ(third.msg_id, "m4.0");
   EXPECT_TRUE(fourth.subject.empty()) << "three appends, three messages";
+  jsCtx_Destroy(js);
+  natsConnection_Destroy(nc);
+}
+
+// What the design relies on from nats-server 2.10 on a replicated stream,
+// with raw libnats. If a later server changes this, the message ids can
+// change too (eventstore/JETSTREAM.md, "An append").
+TEST(NatsServer, ConditionalPublishesAnswerAsTheDesignExpects) {
+  testing::NatsCluster cluster(3);
+  JetStreamStoreOptions options;
+  ASSERT_TRUE(ParseJetStreamUrl(cluster.StoreUrl(), options).ok());
+  natsConnection* nc = nullptr;
+  jsCtx* js = nullptr;
+  ASSERT_EQ(natsConnection_ConnectTo(&nc, options.servers[0].c_str()), NATS_OK);
+  ASSERT_EQ(natsConnection_JetStream(&js, nc, nullptr), NATS_OK);
+  jsStreamConfig config;
+  jsStreamConfig_Init(&config);
+  const char* subjects[] = {"x.>"};
+  config.Name = "X";
+  config.Subjects = subjects;
+  config.SubjectsLen = 1;
+  config.Storage = js_FileStorage;
+  config.Replicas = 3;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  bool created = false;
+  for (int i = 0; i < 100 && !created; ++i) {
+    created = js_AddStream(nullptr, js, &config, nullptr, &code) == NATS_OK;
+    if (!created) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_TRUE(created);
+  // "stored N", "duplicate N", or "wrong last sequence".
+  auto publish = [&](const char* id, std::optional<std::uint64_t> expect) {
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MsgId = id;
+    if (expect) {
+      po.ExpectLastSubjectSeq = *expect;
+      po.ExpectNoMessage = *expect == 0;
+    }
+    po.MaxWait = 5000;
+    jsPubAck* ack = nullptr;
+    jsErrCode error = static_cast<jsErrCode>(0);
+    const natsStatus s = js_Publish(&ack, js, "x.a", "d", 1, &po, &error);
+    std::string answer;
+    if (s == NATS_OK) {
+      answer = (ack->Duplicate ? "duplicate " : "stored ") + std::to_string(ack->Sequence);
+      jsPubAck_Destroy(ack);
+    } else {
+      answer = error == JSStreamWrongLastSequenceErr ? "wrong last sequence" : natsStatus_GetText(s);
+    }
+    return answer;
+  };
+  EXPECT_EQ(publish("a", 0), "stored 1");
+  // A resend of a stored conditional message is refused by its condition
+  // before its id is looked up: not "duplicate".
+  EXPECT_EQ(publish("a", 0), "wrong last sequence");
+  // A publish that fails its condition can leave its id "in flight" for
+  // the duplicate window (2 minutes): the same id sent again, even without
+  // a condition, is answered "duplicate 0" and not stored. Hence a
+  // conditional append's id names the subject sequence it expects, so the
+  // same command decided again on a newer state goes out under a new id.
+  EXPECT_EQ(publish("b", 5), "wrong last sequence");
+  EXPECT_EQ(publish("b", std::nullopt), "duplicate 0");
+  EXPECT_EQ(publish("b.1", 1), "stored 2");
   jsCtx_Destroy(js);
   natsConnection_Destroy(nc);
 }
