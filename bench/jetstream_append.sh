@@ -59,4 +59,4 @@ done
 
 url="nats://$(IFS=,; echo "${hosts[*]}")?monitor=$(IFS=,; echo "${monitors[*]}")&replicas=3"
 PARLEY_BENCH_NATS=$url "$build_root/release/parley-bench" \
-  --benchmark_filter='BM_Append|BM_JetStreamAppend|BM_RawJetStream|BM_RawRocksSyncBatch' "$@"
+  --benchmark_filter='BM_Append|BM_JetStreamAppend|BM_JetStreamWriters|BM_RawJetStream|BM_RawRocksSyncBatch' "$@"

@@ -8,6 +8,11 @@
 //                                  log of P partitions (each thread a firm),
 //                                  only when $PARLEY_BENCH_NATS names a
 //                                  cluster (bench/jetstream_append.sh starts one)
+//   BM_JetStreamWriters/appenders:N/writers:W
+//                                  N threads, each appending conditionally to
+//                                  its own stream, through W stores on one
+//                                  partition, as W parleyd would (with
+//                                  $PARLEY_BENCH_NATS)
 //   BM_RawJetStreamPublishPerSubject/appenders:N
 //                                  raw libnats: one message per append on its
 //                                  own subject, conditional on that subject's
@@ -192,11 +197,62 @@ void BM_JetStreamAppend(benchmark::State& state, const std::string& url) {
   std::filesystem::remove_all(dir);
 }
 
+// Registered with BM_JetStreamAppend: several stores (as several parleyd
+// would hold) on one partition, each thread appending with the version it
+// expects to a stream of its own, as API commands do. Writers of different
+// streams should not slow each other down, whichever store they go through.
+void BM_JetStreamWriters(benchmark::State& state, const std::string& url) {
+  JetStreamStoreOptions options;
+  if (auto parsed = ParseJetStreamUrl(url, options); !parsed.ok()) {
+    state.SkipWithError(parsed.error().message.c_str());
+    return;
+  }
+  auto dir = FreshDir("jetstream-writers");
+  options.partition = Id("W", std::random_device{}());
+  std::vector<std::unique_ptr<EventStore>> stores;
+  for (int w = 0; w < state.range(1); ++w) {
+    options.mirror_path = (dir / Id("copy", static_cast<std::uint64_t>(w))).string();
+    auto store = OpenJetStreamStore(options);
+    if (!store.ok()) {
+      state.SkipWithError(store.error().message.c_str());
+      return;
+    }
+    stores.push_back(std::move(*store));
+  }
+  const int appenders = static_cast<int>(state.range(0));
+  constexpr int kPerThread = 64;
+  std::atomic<long> next_id{0};
+  std::atomic<bool> failed{false};
+  int round = 0;
+  for (auto _ : state) {
+    ++round;
+    RunOnThreads(appenders, [&](int t) {
+      EventStore& store = *stores[static_cast<std::size_t>(t) % stores.size()];
+      const std::string stream = "conv-" + std::to_string(round) + "-" + std::to_string(t);
+      std::uint64_t version = 0;
+      for (int i = 0; i < kPerThread; ++i) {
+        std::vector<EventData> events{OneEvent(Id("w", next_id++))};
+        auto r = store.Append(stream, ExpectedVersion::Exactly(version), events);
+        if (!r.ok()) {
+          failed = true;
+          return;
+        }
+        version = r->stream_version;
+      }
+    });
+  }
+  if (failed) state.SkipWithError("an append failed");
+  state.SetItemsProcessed(state.iterations() * appenders * kPerThread);
+  for (auto& store : stores) store->Close();
+  stores.clear();
+  std::filesystem::remove_all(dir);
+}
+
 // Registered with BM_JetStreamAppend: the design where each append is its
 // own message on its stream's subject, published with the subject's last
 // sequence (ExpectLastSubjectSeq; ExpectNoMessage for the first), straight
 // through libnats on a fresh stream like a partition's, with no local copy.
-// The baseline for group commit on JetStream (JETSTREAM.md).
+// The baseline of BM_JetStreamAppend: the same design without the store.
 void BM_RawJetStreamPublishPerSubject(benchmark::State& state, const std::string& url) {
   JetStreamStoreOptions options;
   if (auto parsed = ParseJetStreamUrl(url, options); !parsed.ok()) {
@@ -377,6 +433,11 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark("BM_JetStreamAppend", parley::bench::BM_JetStreamAppend, std::string(url))
         ->ArgNames({"appenders", "partitions"})
         ->ArgsProduct({{1, 8, 64}, {1, 3}})
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("BM_JetStreamWriters", parley::bench::BM_JetStreamWriters, std::string(url))
+        ->ArgNames({"appenders", "writers"})
+        ->ArgsProduct({{8, 64}, {1, 2}})
         ->UseRealTime()
         ->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark("BM_RawJetStreamPublishPerSubject", parley::bench::BM_RawJetStreamPublishPerSubject,
