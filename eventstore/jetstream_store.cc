@@ -318,9 +318,12 @@ class JetStreamStore final : public EventStore {
   bool ApplyToCopy(std::uint64_t sequence, std::string_view data);
   // The first append's result if every event of this one is stored already.
   Result<std::optional<AppendResult>> FindRetry(std::string_view stream, std::span<const EventData> events);
-  // What the copy placed for message `sequence`: nullopt if nothing or no
-  // longer known.
-  std::optional<AppendResult> PlacedBy(std::uint64_t sequence);
+  // What the copy placed for message `sequence`, if it still knows.
+  struct Placement {
+    bool known = false;
+    std::optional<AppendResult> result;  // nullopt: nothing placed
+  };
+  Placement PlacedBy(std::uint64_t sequence);
   // Publishes one append until its outcome is known, and waits for the copy
   // to place it.
   Result<AppendResult> Send(std::string_view firm, std::string_view stream, ExpectedVersion expected,
@@ -516,10 +519,11 @@ bool JetStreamStore::ApplyToCopy(std::uint64_t sequence, std::string_view data) 
   return true;
 }
 
-std::optional<AppendResult> JetStreamStore::PlacedBy(std::uint64_t sequence) {
+JetStreamStore::Placement JetStreamStore::PlacedBy(std::uint64_t sequence) {
   std::lock_guard lock(copy_mu_);
   const RecentResult& recent = recent_[sequence % kRecentResults];
-  return recent.sequence == sequence ? recent.placed : std::nullopt;
+  if (recent.sequence != sequence) return {};
+  return {true, recent.placed};
 }
 
 bool JetStreamStore::CatchUp(Clock::time_point deadline) {
@@ -689,6 +693,7 @@ Result<AppendResult> JetStreamStore::Send(std::string_view firm, std::string_vie
       // whole log before calling it a conflict.
       if (!caught_up) {
         caught_up = CatchUp(deadline);
+        if (!caught_up) std::this_thread::sleep_for(std::chrono::milliseconds(20));
         continue;
       }
       return Error::Conflict("stream " + std::string(stream) + " is at version " + std::to_string(state->version) +
@@ -696,9 +701,9 @@ Result<AppendResult> JetStreamStore::Send(std::string_view firm, std::string_vie
                              state->version);
     }
     // A conditional send names the subject sequence it expects as well:
-    // nats-server 2.10 keeps the id of a proposal that failed its check
-    // "in flight" for the whole duplicate window, so the same command sent
-    // again on a newer state needs another id.
+    // nats-server 2.10 can keep the id of a publish that failed its
+    // condition "in flight" for the whole duplicate window, so the same
+    // command sent again on a newer state needs another id.
     std::string msg_id = conditional ? command_id + "." + std::to_string(state->subject_sequence) : command_id;
     if (renamed > 0) msg_id += "~" + std::to_string(renamed);
     Published p = Publish(subject, msg_id, payload,
@@ -719,11 +724,12 @@ Result<AppendResult> JetStreamStore::Send(std::string_view firm, std::string_vie
             return Error::Unavailable("appended, but the local copy did not catch up; retry with the same ids");
           }
           // Placed by this message: ours, unless a duplicate of a send
-          // from an earlier call. Otherwise its ids were stored before it,
-          // and deciding again finds them as a retry.
-          if (auto placed = PlacedBy(p.sequence); placed && (p.outcome == Outcome::kStored || sent)) {
-            return *placed;
-          }
+          // from an earlier call. Placed nothing: its ids were stored
+          // before it, and deciding again finds them as a retry. No longer
+          // known (thousands of messages since): deciding again finds them.
+          const Placement placement = PlacedBy(p.sequence);
+          if (placement.result && (p.outcome == Outcome::kStored || sent)) return *placement.result;
+          if (!placement.known && p.outcome == Outcome::kStored) sent = true;
           break;
         }
         // A duplicate with sequence 0: an earlier send is in flight. Seen
