@@ -36,6 +36,7 @@
 #include <unordered_map>
 
 #include "eventstore/envelope.h"
+#include "eventstore/keys.h"
 #include "eventstore/rocksdb_store.h"
 
 namespace parley::eventstore {
@@ -43,7 +44,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// "PJS2", then (u32 length, draft envelope)..., every draft of one stream.
+// "PJS2", the condition (one byte, 1: conditional, then the expected
+// subject sequence, u64 big-endian), then (u32 length, draft envelope)...,
+// every draft of one stream.
 constexpr std::string_view kMessageMagic = "PJS2";
 constexpr std::int64_t kDuplicateWindowNanos = 2LL * 60 * 1'000'000'000;  // JetStream's default
 
@@ -60,9 +63,9 @@ void PutU32(std::string& out, std::uint32_t v) {
 
 // The events of one append as envelopes without their place in the log
 // (version and position 0, no previous hash): the copy places them.
-std::string EncodeMessage(std::string_view stream, std::span<const EventData> events, Micros now) {
+std::string EncodeDrafts(std::string_view stream, std::span<const EventData> events, Micros now) {
   const Sha256Digest none{};
-  std::string out(kMessageMagic);
+  std::string out;
   for (const EventData& e : events) {
     const std::string draft = EncodeEnvelope(e, {stream, 0, 0, now, &none});
     PutU32(out, static_cast<std::uint32_t>(draft.size()));
@@ -71,7 +74,17 @@ std::string EncodeMessage(std::string_view stream, std::span<const EventData> ev
   return out;
 }
 
+// The message: the condition the copy checks again, then the drafts.
+std::string EncodeMessage(std::optional<std::uint64_t> expected_subject_sequence, std::string_view drafts) {
+  std::string out(kMessageMagic);
+  out.push_back(expected_subject_sequence ? 1 : 0);
+  out += keys::EncodeU64(expected_subject_sequence.value_or(0));
+  out += drafts;
+  return out;
+}
+
 struct DecodedMessage {
+  std::optional<std::uint64_t> expected_subject_sequence;
   std::string stream;
   std::vector<EventData> events;
   Micros timestamp = 0;
@@ -84,7 +97,10 @@ Result<DecodedMessage> DecodeMessage(std::string_view data, std::uint64_t sequen
   };
   if (data.substr(0, kMessageMagic.size()) != kMessageMagic) return bad("is not a Parley message");
   data.remove_prefix(kMessageMagic.size());
+  if (data.size() < 9 || static_cast<unsigned char>(data[0]) > 1) return bad("has no valid condition");
   DecodedMessage message;
+  if (data[0] == 1) message.expected_subject_sequence = keys::DecodeU64(data.substr(1, 8));
+  data.remove_prefix(9);
   std::string aligned;  // FlatBuffers reads scalars in place
   while (!data.empty()) {
     if (data.size() < 4) return bad("is cut short");
@@ -315,7 +331,7 @@ class JetStreamStore final : public EventStore {
   // consumer and CatchUpDirect may both bring it). False: the copy stopped.
   // A message that is not a Parley append stops the copy: every copy would
   // stop at the same place, and nothing after it is guessed.
-  bool ApplyToCopy(std::uint64_t sequence, std::string_view data);
+  bool ApplyToCopy(std::uint64_t sequence, std::string_view subject, std::string_view data);
   // The first append's result if every event of this one is stored already.
   Result<std::optional<AppendResult>> FindRetry(std::string_view stream, std::span<const EventData> events);
   // What the copy placed for message `sequence`, if it still knows.
@@ -491,19 +507,34 @@ void JetStreamStore::FollowLoop() {
     }
     const std::uint64_t sequence = meta->Sequence.Stream;
     jsMsgMetaData_Destroy(meta);
-    const bool applied = ApplyToCopy(sequence, DataOf(msg));
+    const bool applied = ApplyToCopy(sequence, natsMsg_GetSubject(msg), DataOf(msg));
     natsMsg_Destroy(msg);
     if (!applied) break;
   }
 }
 
-bool JetStreamStore::ApplyToCopy(std::uint64_t sequence, std::string_view data) {
+bool JetStreamStore::ApplyToCopy(std::uint64_t sequence, std::string_view subject, std::string_view data) {
   {
     std::lock_guard lock(copy_mu_);
     if (sequence <= mirror_->CurrentHead().sequence) return true;
     auto message = DecodeMessage(data, sequence);
+    // The subject names the owner (the firm's token) and the stream the
+    // drafts say: ev.<partition>.<owner>.<stream>.
+    std::string_view owner;
+    if (message.ok()) {
+      std::string_view rest = subject.substr(std::min(subject.size(), subject_prefix_.size()));
+      const std::size_t dot = rest.find('.');
+      owner = rest.substr(0, dot);
+      if (!subject.starts_with(subject_prefix_) || dot == std::string_view::npos || owner.empty() ||
+          rest.substr(dot + 1) != SubjectToken(message->stream)) {
+        message = Error::Corruption("JetStream message " + std::to_string(sequence) + " on " + std::string(subject) +
+                                        " is not on its stream's subject",
+                                    0);
+      }
+    }
     Result<std::optional<AppendResult>> placed =
-        message.ok() ? mirror_->Place(sequence, message->stream, message->events, message->timestamp)
+        message.ok() ? mirror_->Place({sequence, owner, message->stream, message->expected_subject_sequence,
+                                       message->events, message->timestamp})
                      : Result<std::optional<AppendResult>>(message.error());
     if (!placed.ok()) {
       Fail("the copy of stream " + stream_name_ + " stopped at message " + std::to_string(sequence) + ": " +
@@ -537,7 +568,7 @@ void JetStreamStore::CatchUpDirect(std::uint64_t sequence) {
     natsMsg* msg = nullptr;
     jsErrCode code = static_cast<jsErrCode>(0);
     if (js_GetMsg(&msg, js_, stream_name_.c_str(), next, nullptr, &code) != NATS_OK) return;  // the consumer will
-    const bool applied = ApplyToCopy(next, DataOf(msg));
+    const bool applied = ApplyToCopy(next, natsMsg_GetSubject(msg), DataOf(msg));
     natsMsg_Destroy(msg);
     if (!applied) return;
   }
@@ -641,19 +672,23 @@ Result<AppendResult> JetStreamStore::AppendForFirm(std::string_view firm, std::s
   }
   Result<AppendResult> result = Send(firm, stream, expected, events);
   {
+    // Notified under the lock: once Close sees none running, it may destroy
+    // the condition variable.
     std::lock_guard lock(applied_mu_);
     --appends_running_;
+    applied_cv_.notify_all();
   }
-  applied_cv_.notify_all();
   return result;
 }
 
 Result<AppendResult> JetStreamStore::Send(std::string_view firm, std::string_view stream, ExpectedVersion expected,
                                           std::span<const EventData> events) {
-  const std::string subject =
-      subject_prefix_ + (firm.empty() ? std::string(kNoFirm) : SubjectToken(firm)) + "." + SubjectToken(stream);
-  const std::string payload = EncodeMessage(stream, events, options_.clock->Now());
-  if (payload.size() > max_payload_) return Error::TooLarge("this append is larger than the NATS servers' max_payload");
+  const std::string owner = firm.empty() ? std::string(kNoFirm) : SubjectToken(firm);
+  const std::string subject = subject_prefix_ + owner + "." + SubjectToken(stream);
+  const std::string drafts = EncodeDrafts(stream, events, options_.clock->Now());
+  if (EncodeMessage(std::nullopt, drafts).size() > max_payload_) {
+    return Error::TooLarge("this append is larger than the NATS servers' max_payload");
+  }
   // The command's id: a resend, or a client's retry within JetStream's
   // duplicate window, is dropped as a duplicate.
   const std::string command_id = SubjectToken(events.front().id);
@@ -688,6 +723,10 @@ Result<AppendResult> JetStreamStore::Send(std::string_view firm, std::string_vie
     }
     auto state = mirror_->CurrentStreamState(stream);
     if (!state.ok()) return state.error();
+    if (!state->owner.empty() && state->owner != owner) {
+      // Every copy would leave it out (RocksDbMirror::Place).
+      return Error::InvalidArgument("stream " + std::string(stream) + " belongs to another firm");
+    }
     if (!expected.Matches(state->version)) {
       // The copy may lag the log (another process wrote): decide on the
       // whole log before calling it a conflict.
@@ -706,8 +745,9 @@ Result<AppendResult> JetStreamStore::Send(std::string_view firm, std::string_vie
     // command sent again on a newer state needs another id.
     std::string msg_id = conditional ? command_id + "." + std::to_string(state->subject_sequence) : command_id;
     if (renamed > 0) msg_id += "~" + std::to_string(renamed);
-    Published p = Publish(subject, msg_id, payload,
-                          conditional ? std::optional<std::uint64_t>(state->subject_sequence) : std::nullopt);
+    const std::optional<std::uint64_t> condition =
+        conditional ? std::optional<std::uint64_t>(state->subject_sequence) : std::nullopt;
+    Published p = Publish(subject, msg_id, EncodeMessage(condition, drafts), condition);
     last_answer = p.outcome == Outcome::kDuplicate && p.sequence == 0 ? "duplicate still in flight"
                   : p.outcome == Outcome::kWrongLastSequence          ? "wrong last subject sequence"
                   : p.outcome == Outcome::kUnknown                    ? "unknown (" + p.why + ")"
@@ -730,15 +770,16 @@ Result<AppendResult> JetStreamStore::Send(std::string_view firm, std::string_vie
           const Placement placement = PlacedBy(p.sequence);
           if (placement.result && (p.outcome == Outcome::kStored || sent)) return *placement.result;
           if (!placement.known && p.outcome == Outcome::kStored) sent = true;
+          if (placement.known && !placement.result) std::this_thread::sleep_for(std::chrono::milliseconds(20));
           break;
         }
-        // A duplicate with sequence 0: an earlier send is in flight. Seen
+        // A duplicate with sequence 0: an earlier send is in flight, ours
+        // (`sent` is already set) or another caller's with the same ids. Seen
         // for a whole minute in the kill test: a proposal lost in a change
         // of leader leaves its id "in flight" on the new one until the
         // duplicate window ends. After a second, send under another id. If
         // both sends are stored, a conditional one fails its condition, and
         // the copy places an unconditional one's events once (by their ids).
-        sent = true;
         if (in_flight_since == Clock::time_point{}) in_flight_since = Clock::now();
         if (Clock::now() - in_flight_since > std::chrono::seconds(1)) {
           ++renamed;

@@ -17,10 +17,11 @@ inline constexpr std::string_view kHeadKey = "head";
 // A mirror (the JetStream backend's copy) also holds kSourceSequenceKey ->
 // the source message applied last (u64), written with its events.
 inline constexpr std::string_view kSourceSequenceKey = "source_sequence";
-// ... and, per stream, the last source message on that stream's subject (u64),
-// whether or not it placed events: what the next conditional write expects.
-inline std::string SubjectSequenceKey(std::string_view stream) {
-  std::string key("subject_sequence");
+// ... and, per stream, its subject: the last source message on it (u64),
+// whether or not it placed events (what the next conditional write
+// expects), then the owner's subject token (the firm's).
+inline std::string StreamSubjectKey(std::string_view stream) {
+  std::string key("stream_subject");
   key.push_back('\0');
   key.append(stream);
   return key;

@@ -85,8 +85,7 @@ class RocksDbStore final : public RocksDbMirror {
   Result<void> CompactAll();
   Head CurrentHead() const override;
   Result<StreamState> CurrentStreamState(std::string_view stream) override;
-  Result<std::optional<AppendResult>> Place(std::uint64_t sequence, std::string_view stream,
-                                            std::span<const EventData> events, Micros timestamp) override;
+  Result<std::optional<AppendResult>> Place(const SourceMessage& message) override;
 
  private:
   // One caller's append, waiting in the queue. Its spans point into the
@@ -137,6 +136,7 @@ class RocksDbStore final : public RocksDbMirror {
                                                 const std::unordered_map<std::string_view, Located>& in_group,
                                                 std::deque<RecordedEvent>& keep_alive);
   Result<std::uint64_t> CurrentVersion(std::string_view stream);
+  Result<StreamState> ReadStreamState(std::string_view stream);  // apply_mu_ held
   Result<std::uint64_t> ReadStreamVersion(std::string_view stream);
   Result<RecordedEvent> ReadAt(std::uint64_t position);
   // Walks the log from `from` to `to` (both stored), checking that no
@@ -751,38 +751,54 @@ RocksDbMirror::Head RocksDbStore::CurrentHead() const {
 
 Result<RocksDbMirror::StreamState> RocksDbStore::CurrentStreamState(std::string_view stream) {
   std::lock_guard lock(apply_mu_);
+  return ReadStreamState(stream);
+}
+
+Result<RocksDbMirror::StreamState> RocksDbStore::ReadStreamState(std::string_view stream) {
   auto version = CurrentVersion(stream);
   if (!version.ok()) return version.error();
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, keys::SubjectSequenceKey(stream), &value);
-  if (!s.ok() && !s.IsNotFound()) return FromStatus(s, "cannot read a stream's subject sequence");
-  return StreamState{*version, s.ok() ? keys::DecodeU64(value).value_or(0) : 0};
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, keys::StreamSubjectKey(stream), &value);
+  if (!s.ok() && !s.IsNotFound()) return FromStatus(s, "cannot read a stream's subject");
+  StreamState state{*version, 0, ""};
+  if (s.ok()) {
+    auto sequence = keys::DecodeU64(std::string_view(value).substr(0, 8));
+    if (!sequence) return Error::Corruption("bad subject record for stream " + std::string(stream), 0);
+    state.subject_sequence = *sequence;
+    state.owner = value.substr(8);
+  }
+  return state;
 }
 
-Result<std::optional<AppendResult>> RocksDbStore::Place(std::uint64_t sequence, std::string_view stream,
-                                                        std::span<const EventData> events, Micros timestamp) {
+Result<std::optional<AppendResult>> RocksDbStore::Place(const SourceMessage& message) {
   if (!mirror_) return Error::Internal("Place is only for a mirror");
   std::lock_guard lock(apply_mu_);
-  if (sequence <= source_sequence_) return std::optional<AppendResult>();  // delivered again
+  if (message.sequence <= source_sequence_) return std::optional<AppendResult>();  // delivered again
+  const std::string_view stream = message.stream;
+  auto state = ReadStreamState(stream);
+  if (!state.ok()) return state.error();
+  rocksdb::WriteBatch batch;
+  // A stream lives on one subject: another firm's message for it is left
+  // out, and its subject's sequence is not ours to record.
+  const bool owned = state->owner.empty() || state->owner == message.owner;
+  bool place = owned && (!message.expected_subject_sequence ||
+                         *message.expected_subject_sequence == state->subject_sequence);
   // Ids stored already, or twice in the message: the whole append is left out.
-  bool fresh = true;
   std::unordered_set<std::string_view> ids;
   std::string value;
-  for (const EventData& event : events) {
-    if (!ids.insert(event.id).second) fresh = false;
+  for (const EventData& event : message.events) {
+    if (!place) break;
+    if (!ids.insert(event.id).second) place = false;
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), event_ids_, event.id, &value);
-    if (s.ok()) fresh = false;
+    if (s.ok()) place = false;
     if (!s.ok() && !s.IsNotFound()) return FromStatus(s, "cannot look up an event id");
   }
-  auto current = CurrentVersion(stream);
-  if (!current.ok()) return current.error();
-  std::uint64_t version = *current;
+  std::uint64_t version = state->version;
   std::uint64_t position = head_position_;
   Sha256Digest hash = head_hash_;
-  const Micros stamp = std::max(timestamp, head_timestamp_);
-  rocksdb::WriteBatch batch;
-  if (fresh) {
-    for (const EventData& event : events) {
+  const Micros stamp = std::max(message.timestamp, head_timestamp_);
+  if (place) {
+    for (const EventData& event : message.events) {
       ++position;
       ++version;
       std::string bytes = EncodeEnvelope(event, {stream, version, position, stamp, &hash});
@@ -796,12 +812,16 @@ Result<std::optional<AppendResult>> RocksDbStore::Place(std::uint64_t sequence, 
     head.append(reinterpret_cast<const char*>(hash.data()), hash.size());
     batch.Put(meta_, keys::kHeadKey, head);
   }
-  batch.Put(meta_, keys::SubjectSequenceKey(stream), keys::EncodeU64(sequence));
-  batch.Put(meta_, keys::kSourceSequenceKey, keys::EncodeU64(sequence));
+  if (owned) {
+    std::string subject = keys::EncodeU64(message.sequence);
+    subject.append(message.owner);
+    batch.Put(meta_, keys::StreamSubjectKey(stream), subject);
+  }
+  batch.Put(meta_, keys::kSourceSequenceKey, keys::EncodeU64(message.sequence));
   rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &batch);
   if (!s.ok()) return FromStatus(s, "cannot write the copy of the log");
-  source_sequence_ = sequence;
-  if (!fresh) return std::optional<AppendResult>();
+  source_sequence_ = message.sequence;
+  if (!place) return std::optional<AppendResult>();
   stat_groups_++;
   stat_events_ += position - head_position_;
   head_position_ = position;

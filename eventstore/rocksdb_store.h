@@ -5,6 +5,7 @@
 #include <rocksdb/env.h>
 
 #include <optional>
+#include <string>
 
 #include "common/sha256.h"
 #include "eventstore/event_store.h"
@@ -33,24 +34,39 @@ class RocksDbMirror : public EventStore {
   };
   virtual Head CurrentHead() const = 0;
 
-  // A stream's version and the last source message on its subject (0: none),
-  // read together: the version a conditional write decides on, and the
-  // sequence that write must name.
+  // A stream's version, read together with its subject: the owner (the
+  // firm's subject token, empty while the stream has no message) and the
+  // last source message on that subject (0: none). What a conditional write
+  // decides on, and the sequence it must name.
   struct StreamState {
     std::uint64_t version = 0;
     std::uint64_t subject_sequence = 0;
+    std::string owner;
   };
   virtual Result<StreamState> CurrentStreamState(std::string_view stream) = 0;
 
-  // Applies source message `sequence`: the events of one append to
-  // `stream`, placed at the head (next positions, next stream versions,
-  // each linked by SHA-256 to the one before, stamped max(timestamp, the
-  // head's)), in one batch that also records `sequence` as the stream's
-  // subject sequence. If one of the ids is stored already (an append sent
-  // again after the source stopped deduplicating it), nothing is placed:
-  // nullopt. A sequence applied before is ignored (nullopt too).
-  virtual Result<std::optional<AppendResult>> Place(std::uint64_t sequence, std::string_view stream,
-                                                    std::span<const EventData> events, Micros timestamp) = 0;
+  // One source message: the events of one append to `stream`, sent on the
+  // subject of `owner`, conditional on `expected_subject_sequence` if set.
+  struct SourceMessage {
+    std::uint64_t sequence = 0;
+    std::string_view owner;
+    std::string_view stream;
+    std::optional<std::uint64_t> expected_subject_sequence;
+    std::span<const EventData> events;
+    Micros timestamp = 0;
+  };
+  // Applies `message`: its events placed at the head (next positions, next
+  // stream versions, each linked by SHA-256 to the one before, stamped
+  // max(timestamp, the head's)), in one batch that also records the message
+  // as its subject's last. Every copy decides alike from the messages alone
+  // whether to place nothing (nullopt):
+  //  - the stream belongs to another owner's subject (nothing recorded);
+  //  - the message's condition does not hold on the copy (the server
+  //    should have refused it; the copy does not rely on that);
+  //  - one of its ids is stored already (an append sent again after the
+  //    source stopped deduplicating it).
+  // A sequence applied before is ignored (nullopt too).
+  virtual Result<std::optional<AppendResult>> Place(const SourceMessage& message) = 0;
 };
 
 Result<std::unique_ptr<RocksDbMirror>> OpenRocksDbMirror(const RocksDbStoreOptions& options);

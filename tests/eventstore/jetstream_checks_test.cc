@@ -170,6 +170,11 @@ TEST(JetStreamStore, StoresOneMessagePerAppendOnItsFirmAndStreamSubject) {
   auto last = (*store)->Append("s", ExpectedVersion::Exactly(0), other);  // no firm named
   ASSERT_TRUE(last.ok()) << last.error().message;
   EXPECT_EQ(last->position, 4u);
+  // A stream lives on one firm's subject: another firm cannot write it.
+  auto foreign = (*store)->AppendForFirm("f.2", "conv a", ExpectedVersion::Any(),
+                                          std::vector<EventData>{testing::MakeEvent("m5")});
+  ASSERT_FALSE(foreign.ok());
+  EXPECT_EQ(foreign.error().code, ErrorCode::kInvalidArgument);
 
   natsConnection* nc = nullptr;
   jsCtx* js = nullptr;

@@ -198,6 +198,14 @@ class RocksDbMirrorTest : public ::testing::Test {
   testing::TempDir dir_;
 };
 
+// Message `sequence` of firm f's subject for `stream`, unconditional unless `expected` is set.
+RocksDbMirror::SourceMessage Message(std::uint64_t sequence, std::string_view stream,
+                                     const std::vector<EventData>& events, Micros timestamp,
+                                     std::optional<std::uint64_t> expected = std::nullopt,
+                                     std::string_view owner = "f") {
+  return {sequence, owner, stream, expected, events, timestamp};
+}
+
 std::vector<std::string> AllBytes(EventStore& store) {
   auto page = store.ReadAll(1, 1000);
   EXPECT_TRUE(page.ok());
@@ -211,9 +219,9 @@ TEST_F(RocksDbMirrorTest, TwoCopiesOfTheSameMessagesBuildTheSameLog) {
   auto one = OpenCopy("one"), two = OpenCopy("two");
   for (RocksDbMirror* copy : {one.get(), two.get()}) {
     // Timestamps of later messages may be earlier (writers' clocks differ).
-    ASSERT_TRUE(copy->Place(1, "s", a, 5000).ok());
-    ASSERT_TRUE(copy->Place(2, "t", b, 4000).ok());
-    auto third = copy->Place(3, "s", c, 6000);
+    ASSERT_TRUE(copy->Place(Message(1, "s", a, 5000)).ok());
+    ASSERT_TRUE(copy->Place(Message(2, "t", b, 4000)).ok());
+    auto third = copy->Place(Message(3, "s", c, 6000));
     ASSERT_TRUE(third.ok());
     ASSERT_TRUE(third->has_value());
     EXPECT_EQ((*third)->stream_version, 5u);
@@ -233,12 +241,12 @@ TEST_F(RocksDbMirrorTest, TwoCopiesOfTheSameMessagesBuildTheSameLog) {
 TEST_F(RocksDbMirrorTest, AMessageWithStoredIdsPlacesNothingButMovesItsSubject) {
   auto copy = OpenCopy("copy");
   const auto events = MakeEvents(2);
-  ASSERT_TRUE(copy->Place(1, "s", events, 1000).ok());
-  auto again = copy->Place(2, "s", events, 2000);  // sent again after the duplicate window
+  ASSERT_TRUE(copy->Place(Message(1, "s", events, 1000)).ok());
+  auto again = copy->Place(Message(2, "s", events, 2000));  // sent again after the duplicate window
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(again->has_value());
   std::vector<EventData> mixed = {MakeEvents(1)[0], events[0]};
-  auto partly = copy->Place(3, "s", mixed, 3000);
+  auto partly = copy->Place(Message(3, "s", mixed, 3000));
   ASSERT_TRUE(partly.ok());
   EXPECT_FALSE(partly->has_value());
   EXPECT_EQ(copy->LastPosition(), 2u);
@@ -252,17 +260,43 @@ TEST_F(RocksDbMirrorTest, AMessageWithStoredIdsPlacesNothingButMovesItsSubject) 
   EXPECT_EQ(none->version, 0u);
   EXPECT_EQ(none->subject_sequence, 0u);
   // A message delivered twice is applied once.
-  auto twice = copy->Place(3, "s", MakeEvents(1), 3000);
+  auto twice = copy->Place(Message(3, "s", MakeEvents(1), 3000));
   ASSERT_TRUE(twice.ok());
   EXPECT_FALSE(twice->has_value());
+  EXPECT_EQ(copy->LastPosition(), 2u);
+}
+
+TEST_F(RocksDbMirrorTest, EveryCopyLeavesOutWhatTheServerShouldHaveRefused) {
+  auto copy = OpenCopy("copy");
+  const auto first = MakeEvents(1), late = MakeEvents(1), foreign = MakeEvents(1), next = MakeEvents(1);
+  ASSERT_TRUE(copy->Place(Message(1, "s", first, 1000, /*expected=*/0)).ok());
+  // Conditional on a subject sequence the stream has moved past: a lost
+  // update if placed. Its subject moves all the same (the server stored it).
+  auto stale = copy->Place(Message(2, "s", late, 1000, /*expected=*/0));
+  ASSERT_TRUE(stale.ok());
+  EXPECT_FALSE(stale->has_value());
+  // Another firm's subject for the same stream: not placed, not recorded.
+  auto other = copy->Place(Message(3, "s", foreign, 1000, std::nullopt, "g"));
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE(other->has_value());
+  auto state = copy->CurrentStreamState("s");
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->version, 1u);
+  EXPECT_EQ(state->subject_sequence, 2u);
+  EXPECT_EQ(state->owner, "f");
+  EXPECT_FALSE(copy->FindEvent(foreign[0].id)->has_value());
+  auto placed = copy->Place(Message(4, "s", next, 1000, /*expected=*/2));
+  ASSERT_TRUE(placed.ok());
+  ASSERT_TRUE(placed->has_value());
+  EXPECT_EQ((*placed)->stream_version, 2u);
   EXPECT_EQ(copy->LastPosition(), 2u);
 }
 
 TEST_F(RocksDbMirrorTest, ReopenedCopyKeepsItsHeadAndSubjectSequences) {
   {
     auto copy = OpenCopy("copy");
-    ASSERT_TRUE(copy->Place(7, "s", MakeEvents(1), 1000).ok());
-    ASSERT_TRUE(copy->Place(9, "t", MakeEvents(2), 1000).ok());
+    ASSERT_TRUE(copy->Place(Message(7, "s", MakeEvents(1), 1000)).ok());
+    ASSERT_TRUE(copy->Place(Message(9, "t", MakeEvents(2), 1000)).ok());
   }
   auto copy = OpenCopy("copy");
   EXPECT_EQ(copy->CurrentHead().sequence, 9u);
