@@ -274,13 +274,24 @@ void WaitForProgress(const Writers& writers, std::size_t from, std::size_t more,
 
 // Starts node `i` again and waits until its /healthz says JetStream is
 // current: it has caught up with the meta group and every stream while the
-// writers go on. Usually within 6 s; once, beside a busy core, the meta
-// group alone took over 30 s ("JetStream is not current with the meta
-// leader"), which is nats-server's business, not what this test checks.
+// writers go on. Usually within 6 s. About one restart in ten (seen with
+// nats-server 2.10.27, after "Filestore [_meta_] Stream state outdated"
+// and a consumer assignment "not cleaned up") stays "not current with the
+// meta leader" for 90 s and more; stopping and starting the node again is
+// the operator's remedy, so the test does that, up to twice. This is
+// nats-server's recovery, not what this test checks: the writes go on
+// meanwhile on the two other nodes.
 void RestartAndWaitHealthy(testing::NatsCluster& cluster, int i) {
   const auto start = Steady::now();
   cluster.Start(i);
-  ASSERT_TRUE(cluster.WaitHealthy(i, std::chrono::seconds(90))) << cluster.LogTail(i);
+  bool healthy = cluster.WaitHealthy(i, std::chrono::seconds(30));
+  for (int again = 0; again < 2 && !healthy; ++again) {
+    std::fprintf(stderr, "node %d not healthy 30 s after its start: starting it again\n", i);
+    cluster.Stop(i);
+    cluster.Start(i);
+    healthy = cluster.WaitHealthy(i, std::chrono::seconds(30));
+  }
+  ASSERT_TRUE(healthy) << cluster.LogTail(i);
   std::fprintf(stderr, "node %d healthy again %lld ms after its restart\n", i,
                static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(Steady::now() - start).count()));
 }

@@ -107,13 +107,27 @@ class NatsCluster {
     Reap(nodes_[i].pid, std::chrono::seconds(10));
     nodes_[i].pid = -1;
   }
+  // Stops node i as an operator would: SIGTERM, SIGKILL after 10 s.
+  void Stop(int i) {
+    if (nodes_[i].pid <= 0) return;
+    Terminate(nodes_[i].pid, std::chrono::seconds(10));
+    nodes_[i].pid = -1;
+  }
   void Start(int i) {
     if (nodes_[i].pid > 0) return;
     nodes_[i].pid = SpawnLogged({PARLEY_NATS_SERVER, "-c", Config(i)}, Log(i));
   }
   bool running(int i) const { return nodes_[i].pid > 0; }
-  // The end of node i's log, for a failure message.
-  std::string LogTail(int i) const { return Tail(Log(i)); }
+  // The end of node i's log without its repeated health check warnings,
+  // for a failure message.
+  std::string LogTail(int i) const {
+    std::ifstream in(Log(i));
+    std::string line, kept;
+    while (std::getline(in, line)) {
+      if (line.find("Healthcheck failed") == std::string::npos) kept += line + "\n";
+    }
+    return Log(i) + " (health check warnings left out):\n" + (kept.size() > 6000 ? kept.substr(kept.size() - 6000) : kept);
+  }
 
   // The index of the node that leads JetStream stream `stream`, as a running
   // node's /jsz tells; -1 while there is none (an election under way).
