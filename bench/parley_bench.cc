@@ -170,14 +170,21 @@ void BM_RawRocksSyncBatch(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * batch_size);
 }
+// The cluster named by $PARLEY_BENCH_NATS; false (the benchmark skipped)
+// if the URL does not parse.
+bool ParseBenchUrl(benchmark::State& state, const std::string& url, JetStreamStoreOptions& options) {
+  if (auto parsed = ParseJetStreamUrl(url, options); !parsed.ok()) {
+    state.SkipWithError(parsed.error().message.c_str());
+    return false;
+  }
+  return true;
+}
+
 // Registered by main() only when $PARLEY_BENCH_NATS is set: a fresh
 // partition stream on that cluster, read back through a local copy.
 void BM_JetStreamAppend(benchmark::State& state, const std::string& url) {
   JetStreamStoreOptions options;
-  if (auto parsed = ParseJetStreamUrl(url, options); !parsed.ok()) {
-    state.SkipWithError(parsed.error().message.c_str());
-    return;
-  }
+  if (!ParseBenchUrl(state, url, options)) return;
   auto dir = FreshDir("jetstream");
   options.log_name = Id("B", std::random_device{}());
   options.partitions = static_cast<std::size_t>(state.range(1));
@@ -203,10 +210,7 @@ void BM_JetStreamAppend(benchmark::State& state, const std::string& url) {
 // streams should not slow each other down, whichever store they go through.
 void BM_JetStreamWriters(benchmark::State& state, const std::string& url) {
   JetStreamStoreOptions options;
-  if (auto parsed = ParseJetStreamUrl(url, options); !parsed.ok()) {
-    state.SkipWithError(parsed.error().message.c_str());
-    return;
-  }
+  if (!ParseBenchUrl(state, url, options)) return;
   auto dir = FreshDir("jetstream-writers");
   options.partition = Id("W", std::random_device{}());
   std::vector<std::unique_ptr<EventStore>> stores;
@@ -255,10 +259,7 @@ void BM_JetStreamWriters(benchmark::State& state, const std::string& url) {
 // The baseline of BM_JetStreamAppend: the same design without the store.
 void BM_RawJetStreamPublishPerSubject(benchmark::State& state, const std::string& url) {
   JetStreamStoreOptions options;
-  if (auto parsed = ParseJetStreamUrl(url, options); !parsed.ok()) {
-    state.SkipWithError(parsed.error().message.c_str());
-    return;
-  }
+  if (!ParseBenchUrl(state, url, options)) return;
   const int appenders = static_cast<int>(state.range(0));
   const int per_thread = 64;
   std::vector<const char*> servers;

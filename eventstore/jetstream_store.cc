@@ -74,11 +74,17 @@ std::string EncodeDrafts(std::string_view stream, std::span<const EventData> eve
   return out;
 }
 
+// What a publish expects of its subject, if anything.
+struct Condition {
+  bool conditional = false;
+  std::uint64_t subject_sequence = 0;  // with `conditional`: its last message (0: none yet)
+};
+
 // The message: the condition the copy checks again, then the drafts.
-std::string EncodeMessage(std::optional<std::uint64_t> expected_subject_sequence, std::string_view drafts) {
+std::string EncodeMessage(Condition condition, std::string_view drafts) {
   std::string out(kMessageMagic);
-  out.push_back(expected_subject_sequence ? 1 : 0);
-  out += keys::EncodeU64(expected_subject_sequence.value_or(0));
+  out.push_back(condition.conditional ? 1 : 0);
+  out += keys::EncodeU64(condition.subject_sequence);
   out += drafts;
   return out;
 }
@@ -312,10 +318,10 @@ class JetStreamStore final : public EventStore {
   Result<std::uint64_t> LastSequence();
   Result<void> Subscribe();
   void FollowLoop();
-  // Publishes once. A conditional publish (`expect_subject_sequence`) is
-  // stored only if the subject's last message is that sequence (0: none).
+  // Publishes once. A conditional publish is stored only if the subject's
+  // last message is the condition's sequence (0: none).
   Published Publish(const std::string& subject, const std::string& msg_id, const std::string& payload,
-                    std::optional<std::uint64_t> expect_subject_sequence);
+                    Condition condition);
   // Blocks until the copy has applied `sequence`, the deadline, or close.
   // If the ordered consumer has not delivered it soon, reads the missing
   // messages straight from the stream (CatchUpDirect), unless told not to
@@ -606,7 +612,7 @@ bool JetStreamStore::WaitApplied(std::uint64_t sequence, Clock::time_point deadl
 
 JetStreamStore::Published JetStreamStore::Publish(const std::string& subject, const std::string& msg_id,
                                                   const std::string& payload,
-                                                  std::optional<std::uint64_t> expect_subject_sequence) {
+                                                  Condition condition) {
   natsMsg* msg = nullptr;
   natsStatus s =
       natsMsg_Create(&msg, subject.c_str(), nullptr, payload.data(), static_cast<int>(payload.size()));
@@ -614,11 +620,11 @@ JetStreamStore::Published JetStreamStore::Publish(const std::string& subject, co
   jsPubOptions po;
   jsPubOptions_Init(&po);
   po.MsgId = msg_id.empty() ? nullptr : msg_id.c_str();
-  if (expect_subject_sequence) {
+  if (condition.conditional) {
     // libnats reads ExpectLastSubjectSeq 0 as "no condition": no message
     // yet on the subject is ExpectNoMessage.
-    po.ExpectLastSubjectSeq = *expect_subject_sequence;
-    po.ExpectNoMessage = *expect_subject_sequence == 0;
+    po.ExpectLastSubjectSeq = condition.subject_sequence;
+    po.ExpectNoMessage = condition.subject_sequence == 0;
   }
   po.MaxWait = options_.publish_timeout.count();
   jsPubAck* ack = nullptr;
@@ -686,7 +692,7 @@ Result<AppendResult> JetStreamStore::Send(std::string_view firm, std::string_vie
   const std::string owner = firm.empty() ? std::string(kNoFirm) : SubjectToken(firm);
   const std::string subject = subject_prefix_ + owner + "." + SubjectToken(stream);
   const std::string drafts = EncodeDrafts(stream, events, options_.clock->Now());
-  if (EncodeMessage(std::nullopt, drafts).size() > max_payload_) {
+  if (EncodeMessage({}, drafts).size() > max_payload_) {
     return Error::TooLarge("this append is larger than the NATS servers' max_payload");
   }
   // The command's id: a resend, or a client's retry within JetStream's
@@ -745,8 +751,7 @@ Result<AppendResult> JetStreamStore::Send(std::string_view firm, std::string_vie
     // command sent again on a newer state needs another id.
     std::string msg_id = conditional ? command_id + "." + std::to_string(state->subject_sequence) : command_id;
     if (renamed > 0) msg_id += "~" + std::to_string(renamed);
-    const std::optional<std::uint64_t> condition =
-        conditional ? std::optional<std::uint64_t>(state->subject_sequence) : std::nullopt;
+    const Condition condition{conditional, conditional ? state->subject_sequence : 0};
     Published p = Publish(subject, msg_id, EncodeMessage(condition, drafts), condition);
     last_answer = p.outcome == Outcome::kDuplicate && p.sequence == 0 ? "duplicate still in flight"
                   : p.outcome == Outcome::kWrongLastSequence          ? "wrong last subject sequence"
