@@ -146,6 +146,32 @@ Result<void> ValidateAppend(std::string_view stream, std::span<const EventData> 
   return {};
 }
 
+Result<std::optional<AppendResult>> FindRetry(
+    std::string_view stream, std::span<const EventData> events,
+    const std::function<Result<std::optional<StoredAt>>(const std::string& id)>& locate) {
+  std::size_t found = 0;
+  std::optional<AppendResult> last;
+  for (const EventData& event : events) {
+    auto where = locate(event.id);
+    if (!where.ok()) return where.error();
+    if (!where->has_value()) continue;
+    const StoredAt& at = **where;
+    if (at.stream != stream) {
+      return Error::InvalidArgument("event id " + event.id + " is already used in another stream");
+    }
+    if (last && at.position != last->position + 1) {
+      return Error::InvalidArgument("event id " + event.id + " was stored by a different append");
+    }
+    ++found;
+    last = AppendResult{at.stream_version, at.position, true};
+  }
+  if (found == 0) return std::optional<AppendResult>();
+  if (found != events.size()) {
+    return Error::InvalidArgument("some of these event ids are already stored and some are not");
+  }
+  return last;
+}
+
 // The view of `bytes` if they are a well-formed envelope stored at `position`.
 Result<EventView> CheckedEnvelope(std::string_view bytes, std::uint64_t position) {
   if (!VerifyEnvelope(bytes)) {

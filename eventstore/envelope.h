@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -37,6 +39,21 @@ std::size_t EventSize(const EventData& event);
 // The checks every backend makes before anything is written.
 Result<void> ValidateStreamId(std::string_view stream);
 Result<void> ValidateAppend(std::string_view stream, std::span<const EventData> events);
+
+// Where an event id is stored.
+struct StoredAt {
+  std::string stream;
+  std::uint64_t stream_version = 0;
+  std::uint64_t position = 0;
+};
+
+// The first append's result (deduplicated) if every event of `events` was
+// stored by one earlier append to `stream`: a retry. nullopt if none was;
+// kInvalidArgument if some were, or elsewhere. `locate` finds where an id is
+// stored (nullopt: nowhere). The rule both backends apply before writing.
+Result<std::optional<AppendResult>> FindRetry(
+    std::string_view stream, std::span<const EventData> events,
+    const std::function<Result<std::optional<StoredAt>>(const std::string& id)>& locate);
 
 // The view of `bytes` if they are a well-formed envelope stored at
 // `position` (`bytes` suitably aligned); otherwise kCorruption.

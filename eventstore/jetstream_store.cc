@@ -28,12 +28,10 @@
 #include <charconv>
 #include <condition_variable>
 #include <cstring>
-#include <deque>
 #include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
-#include <unordered_map>
 
 #include "eventstore/envelope.h"
 #include "eventstore/keys.h"
@@ -80,6 +78,11 @@ struct Condition {
   std::uint64_t subject_sequence = 0;  // with `conditional`: its last message (0: none yet)
 };
 
+// The bytes a message adds to its drafts: magic, then the condition (a
+// flag byte and the expected subject sequence).
+constexpr std::size_t kConditionBytes = 1 + 8;
+constexpr std::size_t kMessageHeaderBytes = kMessageMagic.size() + kConditionBytes;
+
 // The message: the condition the copy checks again, then the drafts.
 std::string EncodeMessage(Condition condition, std::string_view drafts) {
   std::string out(kMessageMagic);
@@ -103,10 +106,12 @@ Result<DecodedMessage> DecodeMessage(std::string_view data, std::uint64_t sequen
   };
   if (data.substr(0, kMessageMagic.size()) != kMessageMagic) return bad("is not a Parley message");
   data.remove_prefix(kMessageMagic.size());
-  if (data.size() < 9 || static_cast<unsigned char>(data[0]) > 1) return bad("has no valid condition");
+  if (data.size() < kConditionBytes || static_cast<unsigned char>(data[0]) > 1) {
+    return bad("has no valid condition");
+  }
   DecodedMessage message;
   if (data[0] == 1) message.expected_subject_sequence = keys::DecodeU64(data.substr(1, 8));
-  data.remove_prefix(9);
+  data.remove_prefix(kConditionBytes);
   std::string aligned;  // FlatBuffers reads scalars in place
   while (!data.empty()) {
     if (data.size() < 4) return bad("is cut short");
@@ -308,6 +313,16 @@ class JetStreamStore final : public EventStore {
     std::uint64_t sequence = 0;
     std::string why;
   };
+  static std::string Describe(const Published& p) {
+    switch (p.outcome) {
+      case Outcome::kStored: return "stored";
+      case Outcome::kDuplicate: return p.sequence == 0 ? "duplicate still in flight" : "duplicate";
+      case Outcome::kWrongLastSequence: return "wrong last subject sequence";
+      case Outcome::kUnknown: return "unknown (" + p.why + ")";
+      case Outcome::kRefused: return "refused (" + p.why + ")";
+    }
+    return "";
+  }
 
   Result<void> EnsureStream();
   // What the stream's description records: its place in the log.
@@ -338,7 +353,17 @@ class JetStreamStore final : public EventStore {
   // A message that is not a Parley append stops the copy: every copy would
   // stop at the same place, and nothing after it is guessed.
   bool ApplyToCopy(std::uint64_t sequence, std::string_view subject, std::string_view data);
-  // The first append's result if every event of this one is stored already.
+  // The owner (the firm's token) that `subject` names for `stream`, if it
+  // is ev.<partition>.<owner>.<stream's token>.
+  bool OwnerOf(std::string_view subject, std::string_view stream, std::string_view& owner) const {
+    if (!subject.starts_with(subject_prefix_)) return false;
+    subject.remove_prefix(subject_prefix_.size());
+    const std::size_t dot = subject.find('.');
+    if (dot == 0 || dot == std::string_view::npos || subject.substr(dot + 1) != SubjectToken(stream)) return false;
+    owner = subject.substr(0, dot);
+    return true;
+  }
+  // The first append's result if every event of this one is stored in the copy already.
   Result<std::optional<AppendResult>> FindRetry(std::string_view stream, std::span<const EventData> events);
   // What the copy placed for message `sequence`, if it still knows.
   struct Placement {
@@ -524,19 +549,11 @@ bool JetStreamStore::ApplyToCopy(std::uint64_t sequence, std::string_view subjec
     std::lock_guard lock(copy_mu_);
     if (sequence <= mirror_->CurrentHead().sequence) return true;
     auto message = DecodeMessage(data, sequence);
-    // The subject names the owner (the firm's token) and the stream the
-    // drafts say: ev.<partition>.<owner>.<stream>.
     std::string_view owner;
-    if (message.ok()) {
-      std::string_view rest = subject.substr(std::min(subject.size(), subject_prefix_.size()));
-      const std::size_t dot = rest.find('.');
-      owner = rest.substr(0, dot);
-      if (!subject.starts_with(subject_prefix_) || dot == std::string_view::npos || owner.empty() ||
-          rest.substr(dot + 1) != SubjectToken(message->stream)) {
-        message = Error::Corruption("JetStream message " + std::to_string(sequence) + " on " + std::string(subject) +
-                                        " is not on its stream's subject",
-                                    0);
-      }
+    if (message.ok() && !OwnerOf(subject, message->stream, owner)) {
+      message = Error::Corruption(
+          "JetStream message " + std::to_string(sequence) + " on " + std::string(subject) + " is not on its stream's subject",
+          0);
     }
     Result<std::optional<AppendResult>> placed =
         message.ok() ? mirror_->Place({sequence, owner, message->stream, message->expected_subject_sequence,
@@ -645,27 +662,13 @@ JetStreamStore::Published JetStreamStore::Publish(const std::string& subject, co
 
 Result<std::optional<AppendResult>> JetStreamStore::FindRetry(std::string_view stream,
                                                               std::span<const EventData> events) {
-  std::size_t found = 0;
-  std::optional<AppendResult> last;
-  for (const EventData& event : events) {
-    auto stored = mirror_->FindEvent(event.id);
+  return eventstore::FindRetry(stream, events, [&](const std::string& id) -> Result<std::optional<StoredAt>> {
+    auto stored = mirror_->FindEvent(id);
     if (!stored.ok()) return stored.error();
-    if (!stored->has_value()) continue;
+    if (!stored->has_value()) return std::optional<StoredAt>();
     const RecordedEvent& e = **stored;
-    if (e.stream() != stream) {
-      return Error::InvalidArgument("event id " + event.id + " is already used in another stream");
-    }
-    if (last && e.position() != last->position + 1) {
-      return Error::InvalidArgument("event id " + event.id + " was stored by a different append");
-    }
-    ++found;
-    last = AppendResult{e.stream_version(), e.position(), true};
-  }
-  if (found == 0) return std::optional<AppendResult>();
-  if (found != events.size()) {
-    return Error::InvalidArgument("some of these event ids are already stored and some are not");
-  }
-  return last;
+    return std::optional<StoredAt>(StoredAt{std::string(e.stream()), e.stream_version(), e.position()});
+  });
 }
 
 Result<AppendResult> JetStreamStore::AppendForFirm(std::string_view firm, std::string_view stream,
@@ -692,7 +695,7 @@ Result<AppendResult> JetStreamStore::Send(std::string_view firm, std::string_vie
   const std::string owner = firm.empty() ? std::string(kNoFirm) : SubjectToken(firm);
   const std::string subject = subject_prefix_ + owner + "." + SubjectToken(stream);
   const std::string drafts = EncodeDrafts(stream, events, options_.clock->Now());
-  if (EncodeMessage({}, drafts).size() > max_payload_) {
+  if (kMessageHeaderBytes + drafts.size() > max_payload_) {
     return Error::TooLarge("this append is larger than the NATS servers' max_payload");
   }
   // The command's id: a resend, or a client's retry within JetStream's
@@ -703,7 +706,7 @@ Result<AppendResult> JetStreamStore::Send(std::string_view firm, std::string_vie
   bool sent = false;        // a send of ours may be stored
   bool caught_up = false;   // a version that did not match was checked against the whole log
   int renamed = 0;          // times the message id was changed past a stuck "in flight"
-  std::string last_answer = "none";
+  std::optional<Published> last;  // the last answer, for the log when giving up
   Clock::time_point in_flight_since{};  // of the id now "in flight"; zero: none
   for (;;) {
     {
@@ -714,7 +717,8 @@ Result<AppendResult> JetStreamStore::Send(std::string_view firm, std::string_vie
     if (Clock::now() >= deadline) {
       std::fprintf(stderr, "parley: an append to %s on %s gave up after %lld ms; last answer: %s\n",
                    std::string(stream).c_str(), stream_name_.c_str(),
-                   static_cast<long long>(options_.give_up_after.count()), last_answer.c_str());
+                   static_cast<long long>(options_.give_up_after.count()),
+                   last ? Describe(*last).c_str() : "none");
       return Error::Unavailable(
           "the JetStream cluster did not acknowledge the append in time; it may still be stored: retry with the "
           "same ids");
@@ -753,10 +757,7 @@ Result<AppendResult> JetStreamStore::Send(std::string_view firm, std::string_vie
     if (renamed > 0) msg_id += "~" + std::to_string(renamed);
     const Condition condition{conditional, conditional ? state->subject_sequence : 0};
     Published p = Publish(subject, msg_id, EncodeMessage(condition, drafts), condition);
-    last_answer = p.outcome == Outcome::kDuplicate && p.sequence == 0 ? "duplicate still in flight"
-                  : p.outcome == Outcome::kWrongLastSequence          ? "wrong last subject sequence"
-                  : p.outcome == Outcome::kUnknown                    ? "unknown (" + p.why + ")"
-                                                                      : "answered";
+    last = p;
     switch (p.outcome) {
       case Outcome::kStored:
       case Outcome::kDuplicate:

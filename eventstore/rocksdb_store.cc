@@ -133,8 +133,16 @@ class RocksDbStore final : public RocksDbMirror {
   void WriteGroup(std::vector<PendingAppend*>& group);
   // Finds whether the events of `p` were appended before (a retry).
   Result<std::optional<AppendResult>> FindRetry(const PendingAppend& p,
-                                                const std::unordered_map<std::string_view, Located>& in_group,
-                                                std::deque<RecordedEvent>& keep_alive);
+                                                const std::unordered_map<std::string_view, Located>& in_group);
+  // Adds `event` at `position` (version `version` of `stream`) to `batch`:
+  // its envelope, linked to `hash`, and both index entries. Returns the
+  // envelope's hash, the next event's link.
+  Sha256Digest PutEvent(rocksdb::WriteBatch& batch, const EventData& event, std::string_view stream,
+                        std::uint64_t version, std::uint64_t position, Micros timestamp, const Sha256Digest& hash);
+  // The head record sealing the last event of a batch.
+  void PutHead(rocksdb::WriteBatch& batch, std::uint64_t position, const Sha256Digest& hash);
+  // Remembers a stream's version for the writer, in bounded memory.
+  void RememberVersion(std::string_view stream, std::uint64_t version);
   Result<std::uint64_t> CurrentVersion(std::string_view stream);
   Result<StreamState> ReadStreamState(std::string_view stream);  // apply_mu_ held
   Result<std::uint64_t> ReadStreamVersion(std::string_view stream);
@@ -453,14 +461,13 @@ void RocksDbStore::WriteGroup(std::vector<PendingAppend*>& group) {
   rocksdb::WriteBatch batch;
   std::unordered_map<std::string_view, std::uint64_t> group_versions;
   std::unordered_map<std::string_view, Located> group_ids;
-  std::deque<RecordedEvent> keep_alive;  // backs string_views of earlier appends found again
   std::uint64_t position = head_position_;
   Sha256Digest hash = head_hash_;
   // Timestamps never go backwards along the log, so "as of" is a prefix.
   const Micros now = std::max(options_.clock->Now(), head_timestamp_);
 
   for (PendingAppend* p : group) {
-    auto retry = FindRetry(*p, group_ids, keep_alive);
+    auto retry = FindRetry(*p, group_ids);
     if (!retry.ok()) {
       p->result = retry.error();
       continue;
@@ -487,14 +494,7 @@ void RocksDbStore::WriteGroup(std::vector<PendingAppend*>& group) {
       continue;
     }
     for (const EventData& event : p->events) {
-      ++position;
-      ++version;
-      std::string bytes = EncodeEnvelope(event, {p->stream, version, position, now, &hash});
-      hash = Sha256(bytes);
-      std::string log_key = keys::LogKey(position);
-      batch.Put(log_, log_key, bytes);
-      batch.Put(streams_, keys::StreamKey(p->stream, version), log_key);
-      batch.Put(event_ids_, event.id, log_key);
+      hash = PutEvent(batch, event, p->stream, ++version, ++position, now, hash);
       group_ids[event.id] = {p->stream, version, position};
     }
     group_versions[p->stream] = version;
@@ -502,9 +502,7 @@ void RocksDbStore::WriteGroup(std::vector<PendingAppend*>& group) {
   }
   if (position == head_position_) return;  // only retries and refusals
 
-  std::string head = keys::EncodeU64(position);
-  head.append(reinterpret_cast<const char*>(hash.data()), hash.size());
-  batch.Put(meta_, keys::kHeadKey, head);
+  PutHead(batch, position, hash);
   // Not synced here: the syncer's SyncWAL makes it durable before anyone
   // is told or can read it.
   rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &batch);
@@ -523,46 +521,48 @@ void RocksDbStore::WriteGroup(std::vector<PendingAppend*>& group) {
   head_position_ = position;
   head_hash_ = hash;
   head_timestamp_ = now;
-  if (version_cache_.size() > (1u << 20)) version_cache_.clear();  // bounded memory
-  for (auto& [stream, version] : group_versions) version_cache_[std::string(stream)] = version;
+  for (auto& [stream, version] : group_versions) RememberVersion(stream, version);
 }
 
 Result<std::optional<AppendResult>> RocksDbStore::FindRetry(
-    const PendingAppend& p, const std::unordered_map<std::string_view, Located>& in_group,
-    std::deque<RecordedEvent>& keep_alive) {
-  std::size_t found = 0;
-  std::optional<Located> last;
+    const PendingAppend& p, const std::unordered_map<std::string_view, Located>& in_group) {
   std::string value;
-  for (const EventData& event : p.events) {
-    std::optional<Located> where;
-    if (auto it = in_group.find(event.id); it != in_group.end()) {
-      where = it->second;
-    } else {
-      rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), event_ids_, event.id, &value);
-      if (s.IsNotFound()) continue;
-      if (!s.ok()) return FromStatus(s, "cannot look up event id " + event.id);
-      auto position = keys::DecodeU64(value);
-      if (!position) return Error::Corruption("bad index entry for event id " + event.id, 0);
-      auto stored = ReadAt(*position);
-      if (!stored.ok()) return stored.error();
-      keep_alive.push_back(std::move(*stored));
-      const RecordedEvent& e = keep_alive.back();
-      where = Located{e.stream(), e.stream_version(), e.position()};
+  return eventstore::FindRetry(p.stream, p.events, [&](const std::string& id) -> Result<std::optional<StoredAt>> {
+    if (auto it = in_group.find(id); it != in_group.end()) {
+      return std::optional<StoredAt>(StoredAt{std::string(it->second.stream), it->second.stream_version,
+                                              it->second.position});
     }
-    if (where->stream != p.stream) {
-      return Error::InvalidArgument("event id " + event.id + " is already used in another stream");
-    }
-    if (last && where->position != last->position + 1) {
-      return Error::InvalidArgument("event id " + event.id + " was stored by a different append");
-    }
-    ++found;
-    last = where;
-  }
-  if (found == 0) return std::optional<AppendResult>();
-  if (found != p.events.size()) {
-    return Error::InvalidArgument("some of these event ids are already stored and some are not");
-  }
-  return std::optional<AppendResult>(AppendResult{last->stream_version, last->position, true});
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), event_ids_, id, &value);
+    if (s.IsNotFound()) return std::optional<StoredAt>();
+    if (!s.ok()) return FromStatus(s, "cannot look up event id " + id);
+    auto position = keys::DecodeU64(value);
+    if (!position) return Error::Corruption("bad index entry for event id " + id, 0);
+    auto stored = ReadAt(*position);
+    if (!stored.ok()) return stored.error();
+    return std::optional<StoredAt>(StoredAt{std::string(stored->stream()), stored->stream_version(), stored->position()});
+  });
+}
+
+Sha256Digest RocksDbStore::PutEvent(rocksdb::WriteBatch& batch, const EventData& event, std::string_view stream,
+                                    std::uint64_t version, std::uint64_t position, Micros timestamp,
+                                    const Sha256Digest& hash) {
+  const std::string bytes = EncodeEnvelope(event, {stream, version, position, timestamp, &hash});
+  const std::string log_key = keys::LogKey(position);
+  batch.Put(log_, log_key, bytes);
+  batch.Put(streams_, keys::StreamKey(stream, version), log_key);
+  batch.Put(event_ids_, event.id, log_key);
+  return Sha256(bytes);
+}
+
+void RocksDbStore::PutHead(rocksdb::WriteBatch& batch, std::uint64_t position, const Sha256Digest& hash) {
+  std::string head = keys::EncodeU64(position);
+  head.append(reinterpret_cast<const char*>(hash.data()), hash.size());
+  batch.Put(meta_, keys::kHeadKey, head);
+}
+
+void RocksDbStore::RememberVersion(std::string_view stream, std::uint64_t version) {
+  if (version_cache_.size() > (1u << 20)) version_cache_.clear();  // bounded memory
+  version_cache_[std::string(stream)] = version;
 }
 
 Result<std::uint64_t> RocksDbStore::CurrentVersion(std::string_view stream) {
@@ -799,18 +799,9 @@ Result<std::optional<AppendResult>> RocksDbStore::Place(const SourceMessage& mes
   const Micros stamp = std::max(message.timestamp, head_timestamp_);
   if (place) {
     for (const EventData& event : message.events) {
-      ++position;
-      ++version;
-      std::string bytes = EncodeEnvelope(event, {stream, version, position, stamp, &hash});
-      hash = Sha256(bytes);
-      const std::string log_key = keys::LogKey(position);
-      batch.Put(log_, log_key, bytes);
-      batch.Put(streams_, keys::StreamKey(stream, version), log_key);
-      batch.Put(event_ids_, event.id, log_key);
+      hash = PutEvent(batch, event, stream, ++version, ++position, stamp, hash);
     }
-    std::string head = keys::EncodeU64(position);
-    head.append(reinterpret_cast<const char*>(hash.data()), hash.size());
-    batch.Put(meta_, keys::kHeadKey, head);
+    PutHead(batch, position, hash);
   }
   if (owned) {
     std::string subject = keys::EncodeU64(message.sequence);
@@ -827,8 +818,7 @@ Result<std::optional<AppendResult>> RocksDbStore::Place(const SourceMessage& mes
   head_position_ = position;
   head_hash_ = hash;
   head_timestamp_ = stamp;
-  if (version_cache_.size() > (1u << 20)) version_cache_.clear();  // bounded memory
-  version_cache_[std::string(stream)] = version;
+  RememberVersion(stream, version);
   {
     std::lock_guard wait_lock(wait_mu_);
     committed_.store(position, std::memory_order_release);

@@ -12,6 +12,7 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -120,14 +121,7 @@ class NatsCluster {
   bool running(int i) const { return nodes_[i].pid > 0; }
   // The end of node i's log without its repeated health check warnings,
   // for a failure message.
-  std::string LogTail(int i) const {
-    std::ifstream in(Log(i));
-    std::string line, kept;
-    while (std::getline(in, line)) {
-      if (line.find("Healthcheck failed") == std::string::npos) kept += line + "\n";
-    }
-    return Log(i) + " (health check warnings left out):\n" + (kept.size() > 6000 ? kept.substr(kept.size() - 6000) : kept);
-  }
+  std::string LogTail(int i) const { return Tail(Log(i), 6000, "Healthcheck failed"); }
 
   // The index of the node that leads JetStream stream `stream`, as a running
   // node's /jsz tells; -1 while there is none (an election under way).
@@ -220,11 +214,15 @@ class NatsCluster {
     return "";
   }
 
-  // The end of a log file, for an error message.
-  static std::string Tail(const std::string& path) {
+  // The last `bytes` of a log file, for an error message, without the
+  // lines that hold `skip` (if given).
+  static std::string Tail(const std::string& path, std::size_t bytes = 2000, std::string_view skip = {}) {
     std::ifstream in(path);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return path + ":\n" + (text.size() > 2000 ? text.substr(text.size() - 2000) : text);
+    std::string line, text;
+    while (std::getline(in, line)) {
+      if (skip.empty() || line.find(skip) == std::string::npos) text += line + "\n";
+    }
+    return path + ":\n" + (text.size() > bytes ? text.substr(text.size() - bytes) : text);
   }
 
   void WriteConfig(int i) const {
