@@ -18,6 +18,10 @@
 //                                  own subject, conditional on that subject's
 //                                  last sequence (with $PARLEY_BENCH_NATS)
 //   BM_RawRocksSyncBatch/batch:N   raw synced WriteBatches of N values
+//   BM_RawFileGroupCommit/appenders:N
+//                                  N threads each waiting for the sync of its
+//                                  own value, through a bare committer on a
+//                                  plain file: the floor under BM_Append
 //   BM_RawRocksConcurrentSyncPut/writers:N
 //                                  N threads each doing a synced Put: RocksDB's
 //                                  own write grouping, the alternative to ours
@@ -32,13 +36,19 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <functional>
+#include <mutex>
 #include <random>
 #include <thread>
 
 #include "eventstore/event_store.h"
+#include "eventstore/group_waker.h"
 #include "eventstore/jetstream_store.h"
 #include "eventstore/keys.h"
 #include "eventstore/partitioned_log.h"
@@ -345,6 +355,81 @@ BENCHMARK(BM_RawRocksConcurrentSyncPut)
     ->Arg(64)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
+
+// The floor under BM_Append on this machine: N threads each wait for the
+// sync of their own value, handed to one committer that writes everything
+// waiting to a plain file, fdatasyncs it and wakes the lot (GroupWaker).
+// No RocksDB, no envelope, no index: what any committer can reach with N
+// threads that block on their sync.
+void BM_RawFileGroupCommit(benchmark::State& state) {
+  const int appenders = static_cast<int>(state.range(0));
+  const int per_thread = 512;
+  auto dir = FreshDir("rawfile");
+  const int fd = ::open((dir / "log").c_str(), O_CREAT | O_WRONLY | O_APPEND, 0644);
+  struct Waiting {
+    std::uint64_t group = 0;
+    std::atomic<bool> done{false};
+  };
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Waiting*> queue;  // guarded by mu
+  std::uint64_t group = 0;      // guarded by mu
+  bool stop = false;            // guarded by mu
+  std::atomic<bool> failed{fd < 0};
+  std::atomic<std::uint64_t> syncs{0};
+  GroupWaker waker;
+  std::thread committer([&] {
+    std::vector<Waiting*> taken;
+    std::string buffer;
+    for (;;) {
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return !queue.empty() || stop; });
+        if (queue.empty()) return;
+        taken.swap(queue);
+        ++group;
+      }
+      buffer.assign(taken.size() * kValueBytes, 'v');
+      if (::write(fd, buffer.data(), buffer.size()) != static_cast<ssize_t>(buffer.size()) || ::fdatasync(fd) != 0)
+        failed = true;
+      syncs++;
+      std::uint64_t bits = 0;
+      for (Waiting* w : taken) {
+        bits |= GroupWaker::Bit(w->group);
+        w->done.store(true);  // `w` may be gone from here on
+      }
+      waker.Wake(bits);
+      taken.clear();
+    }
+  });
+  for (auto _ : state) {
+    RunOnThreads(appenders, [&](int) {
+      for (int i = 0; i < per_thread; ++i) {
+        Waiting waiting;
+        {
+          std::lock_guard lock(mu);
+          waiting.group = group;
+          queue.push_back(&waiting);
+        }
+        cv.notify_one();
+        waker.Wait(waiting.group, waiting.done);
+      }
+    });
+  }
+  {
+    std::lock_guard lock(mu);
+    stop = true;
+  }
+  cv.notify_one();
+  committer.join();
+  if (fd >= 0) ::close(fd);
+  std::filesystem::remove_all(dir);
+  if (failed) state.SkipWithError("a write or fdatasync failed");
+  const auto values = state.iterations() * appenders * per_thread;
+  state.SetItemsProcessed(values);
+  state.counters["values_per_sync"] = syncs ? double(values) / double(syncs) : 0;
+}
+BENCHMARK(BM_RawFileGroupCommit)->Apply(AppenderVariants);
 
 void BM_ReplayAll(benchmark::State& state) {
   auto dir = FreshDir("replay");

@@ -6,7 +6,9 @@
 //     retries in memory, and writes them as one WriteBatch to the WAL and
 //     memtables without syncing;
 //  2. the syncer thread syncs the WAL once for every batch written so far,
-//     then publishes the new durable position and wakes those appenders.
+//     then publishes the new durable position and wakes those appenders,
+//     one futex call for all the appenders of one take of the queue
+//     (GroupWaker).
 // No append is acknowledged, and no reader sees an event (reads stop at the
 // durable position), before the sync that covers it. RocksDB's own write
 // grouping forms small groups under many synced writers (bench/: the
@@ -15,6 +17,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
@@ -32,6 +35,7 @@
 
 #include "eventstore/envelope.h"
 #include "eventstore/event_store.h"
+#include "eventstore/group_waker.h"
 #include "eventstore/keys.h"
 #include "eventstore/rocksdb_store.h"
 
@@ -58,6 +62,20 @@ class AlignedCopy {
 
  private:
   std::string buffer_;
+};
+
+// The stream of a stream index key ("stream\0" + 8-byte version). Given to
+// the memtable as an insert hint: each stream's next version goes right
+// after its last one, so the memtable keeps its place per stream instead of
+// searching the skiplist from the top for every event (about 1.3 µs of CPU
+// per event less under bench/: BM_Append/appenders:64).
+class StreamOfIndexKey final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "parley.StreamOfIndexKey"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return rocksdb::Slice(key.data(), key.size() - 8);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override { return key.size() > 8; }
 };
 
 class RocksDbStore final : public RocksDbMirror {
@@ -95,24 +113,9 @@ class RocksDbStore final : public RocksDbMirror {
     ExpectedVersion expected;
     std::span<const EventData> events;
     std::optional<Result<AppendResult>> result;
-    // A mutex and condition variable, not std::binary_semaphore: libstdc++'s
-    // semaphore spins with sched_yield, which starves the writer when dozens
-    // of appenders wait on two cores.
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;  // guarded by mu
-
-    void Finish() {
-      {
-        std::lock_guard lock(mu);
-        done = true;
-      }
-      cv.notify_one();
-    }
-    void Wait() {
-      std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return done; });
-    }
+    // The writer's take of the queue it arrived in: its group for waker_.
+    std::uint64_t take = 0;
+    std::atomic<bool> done{false};
   };
 
   // Where an event id is stored.
@@ -173,6 +176,8 @@ class RocksDbStore final : public RocksDbMirror {
   std::condition_variable queue_cv_;
   std::deque<PendingAppend*> queue_;  // guarded by queue_mu_
   bool closing_ = false;              // guarded by queue_mu_
+  std::uint64_t take_ = 0;            // guarded by queue_mu_: the writer's takes so far
+  GroupWaker waker_;                  // appenders sleep there until done
   std::thread writer_;
   std::thread syncer_;
 
@@ -266,6 +271,8 @@ Result<void> RocksDbStore::Open() {
     }
     return cf;
   };
+  rocksdb::ColumnFamilyOptions streams_options = family_options(true);
+  streams_options.memtable_insert_with_hint_prefix_extractor = std::make_shared<StreamOfIndexKey>();
 
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = options_.create_if_missing;
@@ -279,7 +286,7 @@ Result<void> RocksDbStore::Open() {
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, family_options(false)},
       {keys::kLogFamily, family_options(false)},
-      {keys::kStreamsFamily, family_options(true)},
+      {keys::kStreamsFamily, streams_options},
       {keys::kEventIdsFamily, family_options(true)},
   };
   rocksdb::DB* raw = nullptr;
@@ -376,10 +383,11 @@ Result<AppendResult> RocksDbStore::Append(std::string_view stream, ExpectedVersi
   {
     std::lock_guard lock(queue_mu_);
     if (closing_) return Error::Unavailable("the event log is closed");
+    pending.take = take_;
     queue_.push_back(&pending);
   }
   queue_cv_.notify_one();
-  pending.Wait();
+  waker_.Wait(pending.take, pending.done);
   return std::move(*pending.result);
 }
 
@@ -398,6 +406,7 @@ void RocksDbStore::WriterLoop() {
         group.push_back(queue_.front());
         queue_.pop_front();
       }
+      ++take_;
     }
     WriteGroup(group);
     {
@@ -438,15 +447,18 @@ void RocksDbStore::SyncerLoop() {
         Fail("the event log could not be synced: " + s.ToString());
       }
     }
+    std::uint64_t takes = 0;
     for (WrittenGroup& g : groups) {
       for (PendingAppend* p : g.appends) {
         // A failed sync fails every append it should have covered, refusals included.
         if (failed_ && g.position > LastPosition()) {
           p->result = Error::Unavailable(Failure());
         }
-        p->Finish();
+        takes |= GroupWaker::Bit(p->take);
+        p->done.store(true, std::memory_order_seq_cst);  // `p` may be gone from here on
       }
     }
+    waker_.Wake(takes);
     groups.clear();
   }
 }
