@@ -19,9 +19,12 @@
 //                                  last sequence (with $PARLEY_BENCH_NATS)
 //   BM_RawRocksSyncBatch/batch:N   raw synced WriteBatches of N values
 //   BM_RawFileGroupCommit/appenders:N
+//   BM_RawRocksGroupCommit/appenders:N
 //                                  N threads each waiting for the sync of its
-//                                  own value, through a bare committer on a
-//                                  plain file: the floor under BM_Append
+//                                  own value, through the store's two-stage
+//                                  committer without its logic, on a plain
+//                                  file or as the store's three RocksDB
+//                                  entries: the floor under BM_Append
 //   BM_RawRocksConcurrentSyncPut/writers:N
 //                                  N threads each doing a synced Put: RocksDB's
 //                                  own write grouping, the alternative to ours
@@ -356,50 +359,72 @@ BENCHMARK(BM_RawRocksConcurrentSyncPut)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
-// The floor under BM_Append on this machine: N threads each wait for the
-// sync of their own value, handed to one committer that writes everything
-// waiting to a plain file, fdatasyncs it and wakes the lot (GroupWaker).
-// No RocksDB, no envelope, no index: what any committer can reach with N
-// threads that block on their sync.
-void BM_RawFileGroupCommit(benchmark::State& state) {
+// The floor under BM_Append on this machine: the store's two-stage group
+// commit without its logic. N threads each hand one value over and sleep;
+// a writer thread writes all that wait, unsynced; a syncer thread syncs
+// everything written and wakes those appenders (GroupWaker). No envelope,
+// hash, version check or retry look-up: what any committer of this shape
+// reaches with N threads that block on their sync.
+template <class Sink>
+void RunBareGroupCommit(benchmark::State& state, Sink& sink) {
   const int appenders = static_cast<int>(state.range(0));
   const int per_thread = 512;
-  auto dir = FreshDir("rawfile");
-  const int fd = ::open((dir / "log").c_str(), O_CREAT | O_WRONLY | O_APPEND, 0644);
   struct Waiting {
     std::uint64_t group = 0;
     std::atomic<bool> done{false};
   };
-  std::mutex mu;
-  std::condition_variable cv;
-  std::vector<Waiting*> queue;  // guarded by mu
-  std::uint64_t group = 0;      // guarded by mu
-  bool stop = false;            // guarded by mu
-  std::atomic<bool> failed{fd < 0};
+  std::mutex queue_mu, written_mu;
+  std::condition_variable queue_cv, written_cv;
+  std::vector<Waiting*> queue;                 // guarded by queue_mu
+  std::uint64_t group = 0;                     // guarded by queue_mu
+  bool stop = false;                           // guarded by queue_mu
+  std::vector<std::vector<Waiting*>> written;  // guarded by written_mu
+  bool writer_done = false;                    // guarded by written_mu
+  std::atomic<bool> failed{false};
   std::atomic<std::uint64_t> syncs{0};
   GroupWaker waker;
-  std::thread committer([&] {
-    std::vector<Waiting*> taken;
-    std::string buffer;
+  std::thread writer([&] {
     for (;;) {
+      std::vector<Waiting*> taken;
       {
-        std::unique_lock lock(mu);
-        cv.wait(lock, [&] { return !queue.empty() || stop; });
-        if (queue.empty()) return;
+        std::unique_lock lock(queue_mu);
+        queue_cv.wait(lock, [&] { return !queue.empty() || stop; });
+        if (queue.empty()) break;
         taken.swap(queue);
         ++group;
       }
-      buffer.assign(taken.size() * kValueBytes, 'v');
-      if (::write(fd, buffer.data(), buffer.size()) != static_cast<ssize_t>(buffer.size()) || ::fdatasync(fd) != 0)
-        failed = true;
+      if (!sink.Write(taken.size())) failed = true;
+      {
+        std::lock_guard lock(written_mu);
+        written.push_back(std::move(taken));
+      }
+      written_cv.notify_one();
+    }
+    {
+      std::lock_guard lock(written_mu);
+      writer_done = true;
+    }
+    written_cv.notify_one();
+  });
+  std::thread syncer([&] {
+    for (;;) {
+      std::vector<std::vector<Waiting*>> groups;
+      {
+        std::unique_lock lock(written_mu);
+        written_cv.wait(lock, [&] { return !written.empty() || writer_done; });
+        if (written.empty()) return;
+        groups.swap(written);
+      }
+      if (!sink.Sync()) failed = true;
       syncs++;
       std::uint64_t bits = 0;
-      for (Waiting* w : taken) {
-        bits |= GroupWaker::Bit(w->group);
-        w->done.store(true);  // `w` may be gone from here on
+      for (auto& g : groups) {
+        for (Waiting* w : g) {
+          bits |= GroupWaker::Bit(w->group);
+          w->done.store(true);  // `w` may be gone from here on
+        }
       }
       waker.Wake(bits);
-      taken.clear();
     }
   });
   for (auto _ : state) {
@@ -407,29 +432,99 @@ void BM_RawFileGroupCommit(benchmark::State& state) {
       for (int i = 0; i < per_thread; ++i) {
         Waiting waiting;
         {
-          std::lock_guard lock(mu);
+          std::lock_guard lock(queue_mu);
           waiting.group = group;
           queue.push_back(&waiting);
         }
-        cv.notify_one();
+        queue_cv.notify_one();
         waker.Wait(waiting.group, waiting.done);
       }
     });
   }
   {
-    std::lock_guard lock(mu);
+    std::lock_guard lock(queue_mu);
     stop = true;
   }
-  cv.notify_one();
-  committer.join();
-  if (fd >= 0) ::close(fd);
-  std::filesystem::remove_all(dir);
-  if (failed) state.SkipWithError("a write or fdatasync failed");
+  queue_cv.notify_one();
+  writer.join();
+  syncer.join();
+  if (failed) state.SkipWithError("a write or sync failed");
   const auto values = state.iterations() * appenders * per_thread;
   state.SetItemsProcessed(values);
   state.counters["values_per_sync"] = syncs ? double(values) / double(syncs) : 0;
 }
+
+// Values appended to a plain file and fdatasync'ed.
+struct FileSink {
+  std::filesystem::path dir = FreshDir("rawfile");
+  int fd = ::open((dir / "log").c_str(), O_CREAT | O_WRONLY | O_APPEND, 0644);
+  std::string buffer;
+
+  ~FileSink() {
+    if (fd >= 0) ::close(fd);
+    std::filesystem::remove_all(dir);
+  }
+  bool Write(std::size_t values) {
+    buffer.assign(values * kValueBytes, 'v');
+    return fd >= 0 && ::write(fd, buffer.data(), buffer.size()) == static_cast<ssize_t>(buffer.size());
+  }
+  bool Sync() { return ::fdatasync(fd) == 0; }
+};
+
+// The store's three entries per event in RocksDB (default options): the
+// value by position, a stream index entry and an event-id entry, in their
+// column families; synced with SyncWAL.
+struct RocksSink {
+  std::filesystem::path dir = FreshDir("rawgroup");
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> families;  // default, log, streams, event ids
+  const std::string value = std::string(kValueBytes, 'v');
+  std::uint64_t position = 0;
+  std::vector<std::uint64_t> versions = std::vector<std::uint64_t>(3200);  // streams, as in RunAppends
+
+  RocksSink() {
+    rocksdb::DBOptions options;
+    options.create_if_missing = true;
+    options.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), keys::kLogFamily,
+                             keys::kStreamsFamily, keys::kEventIdsFamily})
+      descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    rocksdb::DB* raw = nullptr;
+    auto s = rocksdb::DB::Open(options, dir.string(), descriptors, &families, &raw);
+    if (!s.ok()) throw std::runtime_error(s.ToString());
+    db.reset(raw);
+  }
+  ~RocksSink() {
+    for (auto* family : families) db->DestroyColumnFamilyHandle(family);
+    db.reset();
+    std::filesystem::remove_all(dir);
+  }
+  bool Write(std::size_t values) {
+    rocksdb::WriteBatch batch;
+    for (std::size_t i = 0; i < values; ++i) {
+      const std::string log_key = keys::LogKey(++position);
+      const std::size_t stream = position % versions.size();
+      batch.Put(families[1], log_key, value);
+      batch.Put(families[2], keys::StreamKey(Id("conv-", stream), ++versions[stream]), log_key);
+      batch.Put(families[3], Id("e", position), log_key);
+    }
+    return db->Write(rocksdb::WriteOptions(), &batch).ok();
+  }
+  bool Sync() { return db->SyncWAL().ok(); }
+};
+
+void BM_RawFileGroupCommit(benchmark::State& state) {
+  FileSink sink;
+  RunBareGroupCommit(state, sink);
+}
 BENCHMARK(BM_RawFileGroupCommit)->Apply(AppenderVariants);
+
+void BM_RawRocksGroupCommit(benchmark::State& state) {
+  RocksSink sink;
+  RunBareGroupCommit(state, sink);
+}
+BENCHMARK(BM_RawRocksGroupCommit)->Apply(AppenderVariants);
 
 void BM_ReplayAll(benchmark::State& state) {
   auto dir = FreshDir("replay");
