@@ -222,9 +222,6 @@ struct RocksDbStoreOptions {
   std::size_t block_cache_bytes = 256 << 20;  // shared by all column families
   std::size_t write_buffer_bytes = 64 << 20;  // per memtable
   std::size_t max_group_events = 4096;        // events per group commit
-  // Each WAL file starts as 1.5 x write_buffer_bytes of zeros, so that a
-  // sync writes data and not the file's growth (zero_filled_wal.h).
-  bool zero_filled_wal = true;
   bool create_if_missing = true;
   // Opens a read-only view (for tools beside a running server): appends fail.
   bool read_only = false;

@@ -38,7 +38,6 @@
 #include "eventstore/group_waker.h"
 #include "eventstore/keys.h"
 #include "eventstore/rocksdb_store.h"
-#include "eventstore/zero_filled_wal.h"
 
 namespace parley::eventstore {
 namespace {
@@ -165,7 +164,6 @@ class RocksDbStore final : public RocksDbMirror {
   // Guards the head of a mirror, which Place moves and the source's writer reads.
   mutable std::mutex apply_mu_;
   std::uint64_t source_sequence_ = 0;  // guarded by apply_mu_
-  std::unique_ptr<rocksdb::Env> wal_env_;  // zero-filled WAL files; outlives db_
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
@@ -284,12 +282,6 @@ Result<void> RocksDbStore::Open() {
   db_options.db_write_buffer_size = 4 * options_.write_buffer_bytes;
   db_options.keep_log_file_num = 5;
   if (env_ != nullptr) db_options.env = env_;
-  if (options_.zero_filled_wal && !options_.read_only) {
-    wal_env_ = rocksdb::NewCompositeEnv(ZeroFilledWalFileSystem(
-        env_ != nullptr ? env_->GetFileSystem() : rocksdb::FileSystem::Default(), options_.path,
-        options_.write_buffer_bytes + options_.write_buffer_bytes / 2));
-    db_options.env = wal_env_.get();
-  }
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, family_options(false)},

@@ -5,7 +5,6 @@
 #include <rocksdb/file_system.h>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -19,9 +18,7 @@ namespace parley::eventstore {
 namespace {
 
 // Remembers, for every file written, how many bytes were synced; once cut,
-// writes and syncs are accepted and dropped, as after a power loss. The
-// store's WAL files are reused files of zeros (zero_filled_wal.h): there the
-// lost bytes turn back into zeros rather than being cut off.
+// writes and syncs are accepted and dropped, as after a power loss.
 class PowerCutFileSystem : public rocksdb::FileSystemWrapper {
  public:
   explicit PowerCutFileSystem(std::shared_ptr<rocksdb::FileSystem> base) : FileSystemWrapper(base) {}
@@ -30,7 +27,6 @@ class PowerCutFileSystem : public rocksdb::FileSystemWrapper {
   struct FileState {
     std::uint64_t written = 0;
     std::uint64_t synced = 0;
-    bool over_zeros = false;  // opened with ReuseWritableFile over a file of zeros
   };
 
   rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
@@ -45,20 +41,6 @@ class PowerCutFileSystem : public rocksdb::FileSystemWrapper {
     return s;
   }
 
-  rocksdb::IOStatus ReuseWritableFile(const std::string& name, const std::string& old_name,
-                                      const rocksdb::FileOptions& options,
-                                      std::unique_ptr<rocksdb::FSWritableFile>* result,
-                                      rocksdb::IODebugContext* dbg) override {
-    std::unique_ptr<rocksdb::FSWritableFile> file;
-    auto s = target()->ReuseWritableFile(name, old_name, options, &file, dbg);
-    if (!s.ok()) return s;
-    std::lock_guard lock(mu_);
-    files_[name] = FileState{0, 0, true};
-    reused_files_++;
-    result->reset(new TrackedFile(std::move(file), this, name));
-    return s;
-  }
-
   void Cut() {
     std::lock_guard lock(mu_);
     cut_ = true;
@@ -69,21 +51,8 @@ class PowerCutFileSystem : public rocksdb::FileSystemWrapper {
     std::lock_guard lock(mu_);
     for (const auto& [name, state] : files_) {
       std::error_code ec;
-      if (!std::filesystem::exists(name, ec)) continue;
-      if (!state.over_zeros) {
-        std::filesystem::resize_file(name, state.synced, ec);
-        continue;
-      }
-      std::fstream file(name, std::ios::in | std::ios::out | std::ios::binary);
-      file.seekp(static_cast<std::streamoff>(state.synced));
-      const std::string zeros(state.written - state.synced, '\0');
-      file.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
+      if (std::filesystem::exists(name, ec)) std::filesystem::resize_file(name, state.synced, ec);
     }
-  }
-
-  int reused_files() {
-    std::lock_guard lock(mu_);
-    return reused_files_;
   }
 
   std::uint64_t dropped_bytes() {
@@ -146,7 +115,6 @@ class PowerCutFileSystem : public rocksdb::FileSystemWrapper {
   std::mutex mu_;
   std::map<std::string, FileState> files_;  // guarded by mu_
   bool cut_ = false;                        // guarded by mu_
-  int reused_files_ = 0;                    // guarded by mu_
 };
 
 TEST(DurabilityTest, EveryAcknowledgedAppendSurvivesLosingUnsyncedBytes) {
@@ -190,8 +158,6 @@ TEST(DurabilityTest, EveryAcknowledgedAppendSurvivesLosingUnsyncedBytes) {
   }
   fs->DropUnsynced();
   ASSERT_GT(acked.size(), 50u);
-  // The WAL was a file of zeros written over, whose lost bytes went back to zeros.
-  EXPECT_GE(fs->reused_files(), 1);
 
   auto store = OpenRocksDbStore(options);
   ASSERT_TRUE(store.ok()) << store.error().message;
