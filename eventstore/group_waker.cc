@@ -15,6 +15,9 @@ void GroupWaker::Wait(std::uint64_t group, const std::atomic<bool>& done) {
     if (done.load(std::memory_order_seq_cst)) return;
     syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, seen, nullptr, nullptr,
             0);
+    // Done: return before touching the waker again. Its owner may be
+    // destroyed as soon as its last waiter is done.
+    if (done.load(std::memory_order_seq_cst)) return;
   }
 }
 

@@ -18,7 +18,8 @@ namespace parley::eventstore {
 class GroupWaker {
  public:
   // Sleeps until `done` is true. `group` names the batch the caller was
-  // taken in; its wake-up is Wake(Bit(group)), after `done` is set.
+  // taken in; its wake-up is Wake(Bit(group)), after `done` is set. Once
+  // it sees `done`, Wait touches the waker no more.
   void Wait(std::uint64_t group, const std::atomic<bool>& done);
 
   // Wakes every sleeper of the groups whose bits are set. Groups share
