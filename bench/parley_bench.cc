@@ -106,19 +106,28 @@ EventData OneEvent(const std::string& id) {
   return e;
 }
 
+// A fresh RocksDB with default options, and the column families named
+// (beside the default one, families[0]).
 struct RawDb {
   std::filesystem::path dir;
   std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> families;
 
-  explicit RawDb(const std::string& name) : dir(FreshDir(name)) {
-    rocksdb::Options options;
+  explicit RawDb(const std::string& name, const std::vector<std::string>& more_families = {})
+      : dir(FreshDir(name)) {
+    rocksdb::DBOptions options;
     options.create_if_missing = true;
+    options.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors{{rocksdb::kDefaultColumnFamilyName, {}}};
+    for (const std::string& family : more_families)
+      descriptors.emplace_back(family, rocksdb::ColumnFamilyOptions());
     rocksdb::DB* raw = nullptr;
-    auto s = rocksdb::DB::Open(options, dir.string(), &raw);
+    auto s = rocksdb::DB::Open(options, dir.string(), descriptors, &families, &raw);
     if (!s.ok()) throw std::runtime_error(s.ToString());
     db.reset(raw);
   }
   ~RawDb() {
+    for (auto* family : families) db->DestroyColumnFamilyHandle(family);
     db.reset();
     std::filesystem::remove_all(dir);
   }
@@ -475,43 +484,23 @@ struct FileSink {
 // value by position, a stream index entry and an event-id entry, in their
 // column families; synced with SyncWAL.
 struct RocksSink {
-  std::filesystem::path dir = FreshDir("rawgroup");
-  std::unique_ptr<rocksdb::DB> db;
-  std::vector<rocksdb::ColumnFamilyHandle*> families;  // default, log, streams, event ids
+  RawDb raw{"rawgroup", {keys::kLogFamily, keys::kStreamsFamily, keys::kEventIdsFamily}};
   const std::string value = std::string(kValueBytes, 'v');
   std::uint64_t position = 0;
   std::vector<std::uint64_t> versions = std::vector<std::uint64_t>(3200);  // streams, as in RunAppends
 
-  RocksSink() {
-    rocksdb::DBOptions options;
-    options.create_if_missing = true;
-    options.create_missing_column_families = true;
-    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), keys::kLogFamily,
-                             keys::kStreamsFamily, keys::kEventIdsFamily})
-      descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    rocksdb::DB* raw = nullptr;
-    auto s = rocksdb::DB::Open(options, dir.string(), descriptors, &families, &raw);
-    if (!s.ok()) throw std::runtime_error(s.ToString());
-    db.reset(raw);
-  }
-  ~RocksSink() {
-    for (auto* family : families) db->DestroyColumnFamilyHandle(family);
-    db.reset();
-    std::filesystem::remove_all(dir);
-  }
   bool Write(std::size_t values) {
     rocksdb::WriteBatch batch;
     for (std::size_t i = 0; i < values; ++i) {
       const std::string log_key = keys::LogKey(++position);
       const std::size_t stream = position % versions.size();
-      batch.Put(families[1], log_key, value);
-      batch.Put(families[2], keys::StreamKey(Id("conv-", stream), ++versions[stream]), log_key);
-      batch.Put(families[3], Id("e", position), log_key);
+      batch.Put(raw.families[1], log_key, value);
+      batch.Put(raw.families[2], keys::StreamKey(Id("conv-", stream), ++versions[stream]), log_key);
+      batch.Put(raw.families[3], Id("e", position), log_key);
     }
-    return db->Write(rocksdb::WriteOptions(), &batch).ok();
+    return raw.db->Write(rocksdb::WriteOptions(), &batch).ok();
   }
-  bool Sync() { return db->SyncWAL().ok(); }
+  bool Sync() { return raw.db->SyncWAL().ok(); }
 };
 
 void BM_RawFileGroupCommit(benchmark::State& state) {

@@ -45,6 +45,10 @@ struct StoredAt {
   std::string stream;
   std::uint64_t stream_version = 0;
   std::uint64_t position = 0;
+
+  static StoredAt Of(const EventView& e) {
+    return {std::string(e.stream()), e.stream_version(), e.position()};
+  }
 };
 
 // The first append's result (deduplicated) if every event of `events` was

@@ -666,8 +666,7 @@ Result<std::optional<AppendResult>> JetStreamStore::FindRetry(std::string_view s
     auto stored = mirror_->FindEvent(id);
     if (!stored.ok()) return stored.error();
     if (!stored->has_value()) return std::optional<StoredAt>();
-    const RecordedEvent& e = **stored;
-    return std::optional<StoredAt>(StoredAt{std::string(e.stream()), e.stream_version(), e.position()});
+    return std::optional<StoredAt>(StoredAt::Of(**stored));
   });
 }
 
@@ -733,7 +732,7 @@ Result<AppendResult> JetStreamStore::Send(std::string_view firm, std::string_vie
     }
     auto state = mirror_->CurrentStreamState(stream);
     if (!state.ok()) return state.error();
-    if (!state->owner.empty() && state->owner != owner) {
+    if (!state->OwnedBy(owner)) {
       // Every copy would leave it out (RocksDbMirror::Place).
       return Error::InvalidArgument("stream " + std::string(stream) + " belongs to another firm");
     }

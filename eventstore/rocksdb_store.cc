@@ -147,6 +147,9 @@ class RocksDbStore final : public RocksDbMirror {
   // Remembers a stream's version for the writer, in bounded memory.
   void RememberVersion(std::string_view stream, std::uint64_t version);
   Result<std::uint64_t> CurrentVersion(std::string_view stream);
+  // Where the event-id index puts `event_id` (written, not necessarily
+  // durable yet); nullopt: nowhere.
+  Result<std::optional<std::uint64_t>> PositionOf(std::string_view event_id);
   Result<StreamState> ReadStreamState(std::string_view stream);  // apply_mu_ held
   Result<std::uint64_t> ReadStreamVersion(std::string_view stream);
   Result<RecordedEvent> ReadAt(std::uint64_t position);
@@ -538,21 +541,30 @@ void RocksDbStore::WriteGroup(std::vector<PendingAppend*>& group) {
 
 Result<std::optional<AppendResult>> RocksDbStore::FindRetry(
     const PendingAppend& p, const std::unordered_map<std::string_view, Located>& in_group) {
-  std::string value;
   return eventstore::FindRetry(p.stream, p.events, [&](const std::string& id) -> Result<std::optional<StoredAt>> {
     if (auto it = in_group.find(id); it != in_group.end()) {
       return std::optional<StoredAt>(StoredAt{std::string(it->second.stream), it->second.stream_version,
                                               it->second.position});
     }
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), event_ids_, id, &value);
-    if (s.IsNotFound()) return std::optional<StoredAt>();
-    if (!s.ok()) return FromStatus(s, "cannot look up event id " + id);
-    auto position = keys::DecodeU64(value);
-    if (!position) return Error::Corruption("bad index entry for event id " + id, 0);
-    auto stored = ReadAt(*position);
+    // Written, durable or not: the writer decides after every group it wrote.
+    auto position = PositionOf(id);
+    if (!position.ok()) return position.error();
+    if (!position->has_value()) return std::optional<StoredAt>();
+    auto stored = ReadAt(**position);
     if (!stored.ok()) return stored.error();
-    return std::optional<StoredAt>(StoredAt{std::string(stored->stream()), stored->stream_version(), stored->position()});
+    return std::optional<StoredAt>(StoredAt::Of(*stored));
   });
+}
+
+Result<std::optional<std::uint64_t>> RocksDbStore::PositionOf(std::string_view event_id) {
+  std::string value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), event_ids_, rocksdb::Slice(event_id.data(), event_id.size()), &value);
+  if (s.IsNotFound()) return std::optional<std::uint64_t>();
+  if (!s.ok()) return FromStatus(s, "cannot look up event id " + std::string(event_id));
+  auto position = keys::DecodeU64(value);
+  if (!position) return Error::Corruption("bad index entry for event id " + std::string(event_id), 0);
+  return std::optional<std::uint64_t>(*position);
 }
 
 Sha256Digest RocksDbStore::PutEvent(rocksdb::WriteBatch& batch, const EventData& event, std::string_view stream,
@@ -600,15 +612,11 @@ Result<std::uint64_t> RocksDbStore::StreamVersion(std::string_view stream) {
 
 Result<std::optional<RecordedEvent>> RocksDbStore::FindEvent(std::string_view event_id) {
   if (event_id.empty() || event_id.size() > kMaxEventIdBytes) return std::optional<RecordedEvent>();
-  std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), event_ids_, rocksdb::Slice(event_id.data(), event_id.size()),
-                               &value);
-  if (s.IsNotFound()) return std::optional<RecordedEvent>();
-  if (!s.ok()) return FromStatus(s, "cannot look up an event id");
-  auto position = keys::DecodeU64(value);
-  if (!position) return Error::Corruption("bad index entry for event id " + std::string(event_id), 0);
-  if (*position > LastPosition()) return std::optional<RecordedEvent>();  // its sync is under way
-  auto event = ReadAt(*position);
+  auto position = PositionOf(event_id);
+  if (!position.ok()) return position.error();
+  // Not stored, or its sync is under way.
+  if (!position->has_value() || **position > LastPosition()) return std::optional<RecordedEvent>();
+  auto event = ReadAt(**position);
   if (!event.ok()) return event.error();
   return std::optional<RecordedEvent>(std::move(*event));
 }
@@ -792,18 +800,17 @@ Result<std::optional<AppendResult>> RocksDbStore::Place(const SourceMessage& mes
   rocksdb::WriteBatch batch;
   // A stream lives on one subject: another firm's message for it is left
   // out, and its subject's sequence is not ours to record.
-  const bool owned = state->owner.empty() || state->owner == message.owner;
+  const bool owned = state->OwnedBy(message.owner);
   bool place = owned && (!message.expected_subject_sequence ||
                          *message.expected_subject_sequence == state->subject_sequence);
   // Ids stored already, or twice in the message: the whole append is left out.
   std::unordered_set<std::string_view> ids;
-  std::string value;
   for (const EventData& event : message.events) {
     if (!place) break;
     if (!ids.insert(event.id).second) place = false;
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), event_ids_, event.id, &value);
-    if (s.ok()) place = false;
-    if (!s.ok() && !s.IsNotFound()) return FromStatus(s, "cannot look up an event id");
+    auto stored = PositionOf(event.id);
+    if (!stored.ok()) return stored.error();
+    if (stored->has_value()) place = false;
   }
   std::uint64_t version = state->version;
   std::uint64_t position = head_position_;

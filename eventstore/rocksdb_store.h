@@ -42,6 +42,10 @@ class RocksDbMirror : public EventStore {
     std::uint64_t version = 0;
     std::uint64_t subject_sequence = 0;
     std::string owner;
+
+    // Whether a message on `subject_owner`'s subject may write the stream:
+    // its owner's, or any while it has none.
+    bool OwnedBy(std::string_view subject_owner) const { return owner.empty() || owner == subject_owner; }
   };
   virtual Result<StreamState> CurrentStreamState(std::string_view stream) = 0;
 

@@ -174,7 +174,7 @@ class Writers {
       : port_(port),
         conversations_(std::move(conversations)),
         firms_(std::move(firms)) {
-    for (std::size_t i = 0; i < conversations_.size(); ++i) last_ack_[i] = Steady::now();
+    last_ack_.assign(conversations_.size(), Steady::now());
     for (std::size_t i = 0; i < conversations_.size(); ++i) threads_.emplace_back([this, i] { Run(i); });
   }
   ~Writers() { Stop(); }
@@ -199,7 +199,7 @@ class Writers {
   std::chrono::milliseconds longest_pause() const {
     std::lock_guard lock(mu_);
     Steady::duration longest = longest_;
-    for (const auto& [writer, last] : last_ack_) {
+    for (const Steady::time_point& last : last_ack_) {
       if (!stop_) longest = std::max(longest, Steady::now() - last);
     }
     return std::chrono::duration_cast<std::chrono::milliseconds>(longest);
@@ -258,7 +258,7 @@ class Writers {
   mutable std::mutex mu_;
   std::set<std::string> acknowledged_;
   std::vector<std::string> refusals_;
-  std::map<std::size_t, Steady::time_point> last_ack_;  // per writer
+  std::vector<Steady::time_point> last_ack_;  // per writer
   Steady::duration longest_{};
   std::vector<std::thread> threads_;
 };
