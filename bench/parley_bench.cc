@@ -3,6 +3,9 @@
 // and noisy, so only ratios within one run mean much).
 //
 //   BM_Append/appenders:N          durable one-event appends from N threads
+//   BM_AppendAsync/appenders:N     the same with N appends always in flight
+//                                  (AppendAsync: each one's completion sends
+//                                  that appender's next), no thread each
 //   BM_JetStreamAppend/appenders:N/partitions:P
 //                                  the same on the JetStream backend, over a
 //                                  log of P partitions (each thread a firm),
@@ -157,14 +160,57 @@ void RunAppends(benchmark::State& state, const PartitionedLog& log, int per_thre
   state.SetItemsProcessed(state.iterations() * appenders * per_thread);
 }
 
+void ReportGrouping(benchmark::State& state, const EventStore& store) {
+  StoreStats stats = store.Stats();
+  state.counters["events_per_sync"] = stats.syncs ? double(stats.events) / stats.syncs : 0;
+  state.counters["events_per_batch"] = stats.groups ? double(stats.events) / stats.groups : 0;
+  state.counters["sync_us"] = stats.syncs ? double(stats.sync_micros) / stats.syncs : 0;
+}
+
 void BM_Append(benchmark::State& state) {
   auto dir = FreshDir("append");
   auto store = OpenStore(dir);
   RunAppends(state, PartitionedLog(*store), 512);
-  StoreStats stats = store->Stats();
-  state.counters["events_per_sync"] = stats.syncs ? double(stats.events) / stats.syncs : 0;
-  state.counters["events_per_batch"] = stats.groups ? double(stats.events) / stats.groups : 0;
-  state.counters["sync_us"] = stats.syncs ? double(stats.sync_micros) / stats.syncs : 0;
+  ReportGrouping(state, *store);
+  store.reset();
+  std::filesystem::remove_all(dir);
+}
+
+// RunAppends' appenders and streams, each appender an AppendAsync chain:
+// state.range(0) appends in flight all the time, sent from this thread and
+// then from the completions.
+void BM_AppendAsync(benchmark::State& state) {
+  constexpr int kPerAppender = 512;
+  auto dir = FreshDir("append-async");
+  auto store = OpenStore(dir);
+  const int appenders = static_cast<int>(state.range(0));
+  std::atomic<long> next_id{0};
+  std::atomic<bool> failed{false};
+  std::mutex mu;
+  std::condition_variable all_done;
+  int finished = 0;  // guarded by mu
+  // Sends appender t's i-th append; its completion sends the next.
+  std::function<void(int, int)> send = [&](int t, int i) {
+    AppendRequest request;
+    request.firm = Id("f", static_cast<std::uint64_t>(t));
+    request.stream = "conv-" + std::to_string(t) + "-" + std::to_string(i % 50);
+    request.events.push_back(OneEvent(Id("e", next_id++)));
+    store->AppendAsync(std::move(request), [&, t, i](Result<AppendResult> r) {
+      if (!r.ok()) failed = true;
+      if (i + 1 < kPerAppender) return send(t, i + 1);
+      std::lock_guard lock(mu);
+      if (++finished == appenders) all_done.notify_one();
+    });
+  };
+  for (auto _ : state) {
+    finished = 0;
+    for (int t = 0; t < appenders; ++t) send(t, 0);
+    std::unique_lock lock(mu);
+    all_done.wait(lock, [&] { return finished == appenders; });
+  }
+  if (failed) state.SkipWithError("an append failed");
+  state.SetItemsProcessed(state.iterations() * appenders * kPerAppender);
+  ReportGrouping(state, *store);
   store.reset();
   std::filesystem::remove_all(dir);
 }
@@ -173,6 +219,7 @@ void AppenderVariants(benchmark::internal::Benchmark* b) {
   b->ArgName("appenders")->Arg(1)->Arg(8)->Arg(64)->UseRealTime()->Unit(benchmark::kMillisecond);
 }
 BENCHMARK(BM_Append)->Apply(AppenderVariants);
+BENCHMARK(BM_AppendAsync)->Apply(AppenderVariants);
 
 void BM_RawRocksSyncBatch(benchmark::State& state) {
   const int batch_size = static_cast<int>(state.range(0));

@@ -141,6 +141,19 @@ struct StoreStats {
 
 inline constexpr std::uint64_t kEndOfStream = std::numeric_limits<std::uint64_t>::max();
 
+// One append that owns what it appends, for AppendAsync.
+struct AppendRequest {
+  std::string firm;  // as for AppendForFirm; may be empty
+  std::string stream;
+  ExpectedVersion expected = ExpectedVersion::Any();
+  std::vector<EventData> events;
+};
+
+// Called once with the outcome of an AppendAsync. It must be quick and must
+// not throw or wait on the store (a blocking Append from it is refused);
+// calling AppendAsync again from it is fine.
+using AppendDone = std::function<void(Result<AppendResult>)>;
+
 class EventStore {
  public:
   virtual ~EventStore() = default;
@@ -158,6 +171,17 @@ class EventStore {
                                              ExpectedVersion expected, std::span<const EventData> events) {
     static_cast<void>(firm);
     return Append(stream, expected, events);
+  }
+
+  // Append without a waiting thread: queues `request` and returns, and
+  // `done` gets what Append would have returned, once the events are synced
+  // (same atomicity, ids and group commit). Many appends in flight from a
+  // few threads share syncs the way many blocked appenders do, without a
+  // thread to wake per append. `done` runs on a thread of the store, or
+  // before AppendAsync returns for an error found at once and on a backend
+  // without a writer queue of its own (JetStream, for now).
+  virtual void AppendAsync(AppendRequest request, AppendDone done) {
+    done(AppendForFirm(request.firm, request.stream, request.expected, request.events));
   }
 
   // The durable event stored under `event_id`, if any (how a retried

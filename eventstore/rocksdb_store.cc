@@ -78,6 +78,10 @@ class StreamOfIndexKey final : public rocksdb::SliceTransform {
   bool InDomain(const rocksdb::Slice& key) const override { return key.size() > 8; }
 };
 
+class RocksDbStore;
+// The store whose syncer runs on this thread, if any.
+thread_local const RocksDbStore* syncer_of_this_thread = nullptr;
+
 class RocksDbStore final : public RocksDbMirror {
  public:
   RocksDbStore(const RocksDbStoreOptions& options, rocksdb::Env* env, bool mirror = false)
@@ -88,6 +92,7 @@ class RocksDbStore final : public RocksDbMirror {
 
   Result<AppendResult> Append(std::string_view stream, ExpectedVersion expected,
                               std::span<const EventData> events) override;
+  void AppendAsync(AppendRequest request, AppendDone done) override;
   Result<std::uint64_t> StreamVersion(std::string_view stream) override;
   Result<std::optional<RecordedEvent>> FindEvent(std::string_view event_id) override;
   Result<std::vector<RecordedEvent>> ReadStream(std::string_view stream, std::uint64_t from,
@@ -106,16 +111,20 @@ class RocksDbStore final : public RocksDbMirror {
   Result<std::optional<AppendResult>> Place(const SourceMessage& message) override;
 
  private:
-  // One caller's append, waiting in the queue. Its spans point into the
-  // caller's memory, which stays valid because the caller sleeps until done.
+  // One caller's append, waiting in the queue. Its views point into the
+  // caller's memory, which stays valid because the caller sleeps until done,
+  // or into `owned` for an AppendAsync.
   struct PendingAppend {
     std::string_view stream;
-    ExpectedVersion expected;
+    ExpectedVersion expected = ExpectedVersion::Any();
     std::span<const EventData> events;
     std::optional<Result<AppendResult>> result;
     // The writer's take of the queue it arrived in: its group for waker_.
     std::uint64_t take = 0;
     std::atomic<bool> done{false};
+    // Set by AppendAsync: called instead of waking a thread.
+    AppendDone on_done;
+    AppendRequest owned;
   };
 
   // Where an event id is stored.
@@ -131,6 +140,10 @@ class RocksDbStore final : public RocksDbMirror {
     std::vector<PendingAppend*> appends;
   };
 
+  // Why an append cannot even be queued (bad input, a read-only log, a copy).
+  Result<void> Admissible(std::string_view stream, std::span<const EventData> events) const;
+  // Queues `p` for the writer, unless the store is closing.
+  bool Enqueue(PendingAppend* p);
   void WriterLoop();
   void SyncerLoop();
   void WriteGroup(std::vector<PendingAppend*>& group);
@@ -377,21 +390,50 @@ StoreStats RocksDbStore::Stats() const {
           stat_sync_micros_.load()};
 }
 
-Result<AppendResult> RocksDbStore::Append(std::string_view stream, ExpectedVersion expected,
-                                          std::span<const EventData> events) {
+Result<void> RocksDbStore::Admissible(std::string_view stream, std::span<const EventData> events) const {
   if (auto valid = ValidateAppend(stream, events); !valid.ok()) return valid.error();
   if (options_.read_only) return Error::Unavailable("the event log is open read-only");
   if (mirror_) return Error::Unavailable("this is a copy of a log written elsewhere");
-  PendingAppend pending{stream, expected, events};
+  return {};
+}
+
+bool RocksDbStore::Enqueue(PendingAppend* p) {
   {
     std::lock_guard lock(queue_mu_);
-    if (closing_) return Error::Unavailable("the event log is closed");
-    pending.take = take_;
-    queue_.push_back(&pending);
+    if (closing_) return false;
+    p->take = take_;
+    queue_.push_back(p);
   }
   queue_cv_.notify_one();
+  return true;
+}
+
+Result<AppendResult> RocksDbStore::Append(std::string_view stream, ExpectedVersion expected,
+                                          std::span<const EventData> events) {
+  if (auto admissible = Admissible(stream, events); !admissible.ok()) return admissible.error();
+  // The syncer runs AppendAsync's completions: waiting there for its own
+  // next sync would never end.
+  if (syncer_of_this_thread == this) {
+    return Error::Internal("a blocking append from an append's completion");
+  }
+  PendingAppend pending{stream, expected, events};
+  if (!Enqueue(&pending)) return Error::Unavailable("the event log is closed");
   waker_.Wait(pending.take, pending.done);
   return std::move(*pending.result);
+}
+
+void RocksDbStore::AppendAsync(AppendRequest request, AppendDone done) {
+  if (auto admissible = Admissible(request.stream, request.events); !admissible.ok()) {
+    return done(admissible.error());
+  }
+  auto pending = std::make_unique<PendingAppend>();
+  pending->owned = std::move(request);
+  pending->stream = pending->owned.stream;
+  pending->expected = pending->owned.expected;
+  pending->events = pending->owned.events;
+  pending->on_done = std::move(done);
+  if (!Enqueue(pending.get())) return pending->on_done(Error::Unavailable("the event log is closed"));
+  pending.release();  // the syncer deletes it once done
 }
 
 void RocksDbStore::WriterLoop() {
@@ -423,6 +465,7 @@ void RocksDbStore::WriterLoop() {
 
 void RocksDbStore::SyncerLoop() {
   pthread_setname_np(pthread_self(), "parley-syncer");
+  syncer_of_this_thread = this;
   std::deque<WrittenGroup> groups;
   for (;;) {
     {
@@ -451,17 +494,24 @@ void RocksDbStore::SyncerLoop() {
       }
     }
     std::uint64_t takes = 0;
+    std::vector<std::unique_ptr<PendingAppend>> completions;
     for (WrittenGroup& g : groups) {
       for (PendingAppend* p : g.appends) {
         // A failed sync fails every append it should have covered, refusals included.
         if (failed_ && g.position > LastPosition()) {
           p->result = Error::Unavailable(Failure());
         }
+        if (p->on_done) {
+          completions.emplace_back(p);
+          continue;
+        }
         takes |= GroupWaker::Bit(p->take);
         p->done.store(true, std::memory_order_seq_cst);  // `p` may be gone from here on
       }
     }
+    // Sleeping appenders first: the completions may queue further appends.
     waker_.Wake(takes);
+    for (auto& p : completions) p->on_done(std::move(*p->result));
     groups.clear();
   }
 }

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -362,6 +364,128 @@ TEST_P(EventStoreConformanceTest, ConcurrentAppendersGetNoGapNoDuplicateAndEvery
   ASSERT_TRUE(verified.ok()) << verified.error().message;
   EXPECT_EQ(verified->checked, total);
   RecordProperty("conflicts", conflicts.load());
+}
+
+// Waits for `count` AppendAsync completions, each kept with its tag.
+class Completions {
+ public:
+  AppendDone For(int tag) {
+    return [this, tag](Result<AppendResult> r) {
+      std::lock_guard lock(mu_);
+      results_.emplace_back(tag, std::move(r));
+      cv_.notify_all();
+    };
+  }
+  std::vector<std::pair<int, Result<AppendResult>>> WaitFor(std::size_t count) {
+    std::unique_lock lock(mu_);
+    EXPECT_TRUE(cv_.wait_for(lock, std::chrono::seconds(60), [&] { return results_.size() >= count; }));
+    return results_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::pair<int, Result<AppendResult>>> results_;
+};
+
+AppendRequest Request(const std::string& stream, ExpectedVersion expected, std::vector<EventData> events) {
+  AppendRequest request;
+  request.stream = stream;
+  request.expected = expected;
+  request.events = std::move(events);
+  return request;
+}
+
+TEST_P(EventStoreConformanceTest, AppendsInFlightCompleteOnceDurableWithNoGapNoDuplicate) {
+  constexpr int kChains = 64;
+  constexpr int kAppendsEach = 12;
+  std::mutex mu;
+  std::condition_variable cv;
+  int chains_done = 0;
+  std::vector<std::uint64_t> positions;
+  std::atomic<int> early{0}, failed{0};
+  // Chain c appends to its own stream, expecting the version its last append
+  // made: each completion sends the chain's next append.
+  std::function<void(int, std::uint64_t)> send = [&](int chain, std::uint64_t version) {
+    const std::string stream = "chain-" + std::to_string(chain);
+    store_->AppendAsync(
+        Request(stream, version ? ExpectedVersion::Exactly(version) : ExpectedVersion::NoStream(),
+                MakeEvents(1 + chain % 2)),
+        [&, chain, version](Result<AppendResult> r) {
+          if (!r.ok()) {
+            failed++;
+          } else {
+            // Told only once it can be read: durable.
+            if (store_->LastPosition() < r->position) early++;
+            std::lock_guard lock(mu);
+            positions.push_back(r->position);
+          }
+          if (r.ok() && r->stream_version < std::uint64_t(kAppendsEach * (1 + chain % 2))) {
+            return send(chain, r->stream_version);
+          }
+          std::lock_guard lock(mu);
+          if (++chains_done == kChains) cv.notify_all();
+        });
+  };
+  for (int chain = 0; chain < kChains; ++chain) send(chain, 0);
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(120), [&] { return chains_done == kChains; }));
+  }
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(early.load(), 0) << "a completion ran before its events were durable";
+  const std::uint64_t total = kAppendsEach * (kChains / 2) * 3;  // half the chains append 1 event, half 2
+  EXPECT_EQ(store_->LastPosition(), total);
+  EXPECT_EQ(positions.size(), std::size_t{kChains * kAppendsEach});
+  EXPECT_EQ(std::set<std::uint64_t>(positions.begin(), positions.end()).size(), positions.size());
+  for (int chain = 0; chain < kChains; ++chain) {
+    EXPECT_EQ(*store_->StreamVersion("chain-" + std::to_string(chain)),
+              std::uint64_t(kAppendsEach * (1 + chain % 2)));
+  }
+  std::uint64_t expected = 1;
+  ASSERT_TRUE(store_
+                  ->ForEach(1, kEndOfStream,
+                            [&](const EventView& e) {
+                              EXPECT_EQ(e.position(), expected++);
+                              return true;
+                            })
+                  .ok());
+  auto verified = store_->Verify(1, kEndOfStream);
+  ASSERT_TRUE(verified.ok()) << verified.error().message;
+  EXPECT_EQ(verified->checked, total);
+}
+
+TEST_P(EventStoreConformanceTest, AppendAsyncAnswersAsAppendDoes) {
+  auto events = MakeEvents(2);
+  MustAppend("s", ExpectedVersion::NoStream(), events);
+  Completions completions;
+  store_->AppendAsync(Request("s", ExpectedVersion::Exactly(7), MakeEvents(1)), completions.For(0));
+  store_->AppendAsync(Request("s", ExpectedVersion::Any(), events), completions.For(1));
+  store_->AppendAsync(Request("", ExpectedVersion::Any(), MakeEvents(1)), completions.For(2));
+  store_->AppendAsync(Request("s", ExpectedVersion::Exactly(2), MakeEvents(1)), completions.For(3));
+  auto results = completions.WaitFor(4);
+  ASSERT_EQ(results.size(), 4u);
+  std::sort(results.begin(), results.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  ASSERT_FALSE(results[0].second.ok());
+  EXPECT_EQ(results[0].second.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(results[0].second.error().detail, 2u);
+  ASSERT_TRUE(results[1].second.ok()) << results[1].second.error().message;
+  EXPECT_TRUE(results[1].second->deduplicated);
+  EXPECT_EQ(results[1].second->position, 2u);
+  ASSERT_FALSE(results[2].second.ok());
+  EXPECT_EQ(results[2].second.error().code, ErrorCode::kInvalidArgument);
+  ASSERT_TRUE(results[3].second.ok()) << results[3].second.error().message;
+  EXPECT_EQ(results[3].second->stream_version, 3u);
+  EXPECT_EQ(results[3].second->position, 3u);
+  EXPECT_EQ(store_->LastPosition(), 3u);
+
+  store_->Close();
+  Completions after_close;
+  store_->AppendAsync(Request("s", ExpectedVersion::Any(), MakeEvents(1)), after_close.For(0));
+  auto refused = after_close.WaitFor(1);
+  ASSERT_EQ(refused.size(), 1u);
+  ASSERT_FALSE(refused[0].second.ok());
+  EXPECT_EQ(refused[0].second.error().code, ErrorCode::kUnavailable);
 }
 
 TEST_P(EventStoreConformanceTest, SubscriptionCatchesUpThenFollowsLiveAppends) {

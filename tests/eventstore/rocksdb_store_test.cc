@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include <future>
+
 #include "eventstore/keys.h"
 #include "eventstore/rocksdb_store.h"
 #include "tests/testing/events.h"
@@ -181,6 +183,49 @@ TEST_F(RocksDbStoreTest, ReadOnlyOpenReadsButRefusesAppends) {
   auto r = (*store)->Append("s", ExpectedVersion::Any(), MakeEvents(1));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+}
+
+AppendRequest OneEventRequest(const std::string& stream) {
+  AppendRequest request;
+  request.stream = stream;
+  request.events = MakeEvents(1);
+  return request;
+}
+
+TEST_F(RocksDbStoreTest, BlockingAppendFromACompletionIsRefusedNotADeadlock) {
+  auto store = Open();
+  std::promise<Result<AppendResult>> inner;
+  store->AppendAsync(OneEventRequest("s"), [&](Result<AppendResult> outer) {
+    EXPECT_TRUE(outer.ok());
+    inner.set_value(store->Append("s", ExpectedVersion::Any(), MakeEvents(1)));
+  });
+  auto future = inner.get_future();
+  ASSERT_EQ(future.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  auto r = future.get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kInternal);
+  EXPECT_EQ(store->LastPosition(), 1u);
+}
+
+TEST_F(RocksDbStoreTest, CloseCompletesEveryAppendInFlightOnce) {
+  auto store = Open();
+  constexpr int kAppends = 2000;
+  std::vector<std::atomic<int>> calls(kAppends);
+  std::atomic<int> written{0};
+  for (int i = 0; i < kAppends; ++i) {
+    store->AppendAsync(OneEventRequest("s-" + std::to_string(i % 7)), [&, i](Result<AppendResult> r) {
+      calls[i]++;
+      if (r.ok()) written++;
+    });
+  }
+  store->Close();  // finishes those under way before it returns
+  for (int i = 0; i < kAppends; ++i) ASSERT_EQ(calls[i].load(), 1) << "append " << i;
+  EXPECT_EQ(store->LastPosition(), std::uint64_t(written.load()));
+  EXPECT_EQ(written.load(), kAppends);
+  store.reset();
+  auto reopened = Open();
+  EXPECT_EQ(reopened->LastPosition(), std::uint64_t{kAppends});
+  EXPECT_TRUE(reopened->Verify(1, kEndOfStream).ok());
 }
 
 // The JetStream backend's copies: fed the same messages, two copies build
