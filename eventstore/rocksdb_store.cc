@@ -8,7 +8,7 @@
 //  2. the syncer thread syncs the WAL once for every batch written so far,
 //     then publishes the new durable position and wakes those appenders,
 //     one futex call for all the appenders of one take of the queue
-//     (GroupWaker).
+//     (GroupWaker), then runs the completions of AppendAsync.
 // No append is acknowledged, and no reader sees an event (reads stop at the
 // durable position), before the sync that covers it. RocksDB's own write
 // grouping forms small groups under many synced writers (bench/: the
