@@ -149,9 +149,10 @@ struct AppendRequest {
   std::vector<EventData> events;
 };
 
-// Called once with the outcome of an AppendAsync. It must be quick and must
-// not throw or wait on the store (a blocking Append from it is refused);
-// calling AppendAsync again from it is fine.
+// Called once with the outcome of an AppendAsync. It must be quick, must
+// not throw, and must not wait on the store: no blocking Append (RocksDB
+// refuses it) and no Close. Calling AppendAsync again from it is fine. An
+// empty one is allowed: the append is made and its outcome dropped.
 using AppendDone = std::function<void(Result<AppendResult>)>;
 
 class EventStore {
@@ -181,7 +182,8 @@ class EventStore {
   // before AppendAsync returns for an error found at once and on a backend
   // without a writer queue of its own (JetStream, for now).
   virtual void AppendAsync(AppendRequest request, AppendDone done) {
-    done(AppendForFirm(request.firm, request.stream, request.expected, request.events));
+    auto result = AppendForFirm(request.firm, request.stream, request.expected, request.events);
+    if (done) done(std::move(result));
   }
 
   // The durable event stored under `event_id`, if any (how a retried

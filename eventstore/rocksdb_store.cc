@@ -423,6 +423,8 @@ Result<AppendResult> RocksDbStore::Append(std::string_view stream, ExpectedVersi
 }
 
 void RocksDbStore::AppendAsync(AppendRequest request, AppendDone done) {
+  // A completion is what marks an append as not awaited by a thread.
+  if (!done) done = [](Result<AppendResult>) {};
   if (auto admissible = Admissible(request.stream, request.events); !admissible.ok()) {
     return done(admissible.error());
   }

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include <cstdlib>
 #include <future>
 
 #include "eventstore/keys.h"
@@ -200,7 +201,11 @@ TEST_F(RocksDbStoreTest, BlockingAppendFromACompletionIsRefusedNotADeadlock) {
     inner.set_value(store->Append("s", ExpectedVersion::Any(), MakeEvents(1)));
   });
   auto future = inner.get_future();
-  ASSERT_EQ(future.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  if (future.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+    // The syncer is stuck for good: the store could never be closed.
+    ADD_FAILURE() << "a blocking append from a completion hung";
+    std::abort();
+  }
   auto r = future.get();
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kInternal);
